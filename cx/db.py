@@ -1,0 +1,155 @@
+"""Opening the DuckDB file.
+
+DuckDB lets one process hold a file open for writing, and while it does no
+other process can open it at all. The dashboard and a scheduled
+`python -m cx import` must share the file, so nobody keeps it open: every
+reader and writer opens it for the moment it needs it (`reading()`,
+`writing()`) and closes it again, retrying for a bounded time while another
+process holds it. Each call opens its own connection, so threads never share
+one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import ibis
+
+from cx.schema import MIGRATIONS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = PROJECT_ROOT / "data" / "cx.duckdb"
+BUSY_TIMEOUT_S = float(os.environ.get("CX_DB_BUSY_TIMEOUT", "30"))
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process kept the database file for longer than we were willing to wait."""
+
+
+def db_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The database file: an explicit path, else $CX_DB, else data/cx.duckdb."""
+    chosen = explicit or os.environ.get("CX_DB") or DEFAULT_DB
+    return Path(chosen).expanduser().resolve()
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return "lock" in text or "conflicting" in text or "being used by another process" in text
+
+
+def connect(
+    path: str | os.PathLike | None = None,
+    *,
+    read_only: bool = False,
+    timeout_s: float | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting (bounded) while another process holds it; migrate when writable."""
+    path = db_path(path)
+    timeout_s = BUSY_TIMEOUT_S if timeout_s is None else timeout_s
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout_s
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if not _is_lock_error(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"The database {path.name} is in use by another program (an import or the "
+                    f"dashboard writing to it) and stayed busy for {timeout_s:.0f} s. "
+                    "Try again in a moment."
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations this database has not seen yet; returns the resulting version."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    current = schema_version(con)
+    for version, statements in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now()])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        current = version
+    return current
+
+
+def ensure_database(path: str | os.PathLike | None = None) -> Path:
+    """Create or migrate the file if needed, so read-only openers find the current schema."""
+    path = db_path(path)
+    if path.exists():
+        con = connect(path, read_only=True)
+        try:
+            if schema_version(con) == len(MIGRATIONS):
+                return path
+        finally:
+            con.close()
+    connect(path).close()
+    return path
+
+
+@contextmanager
+def writing(
+    path: str | os.PathLike | None = None, *, timeout_s: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable connection for the duration of the block, closed (and checkpointed) after."""
+    con = connect(path, timeout_s=timeout_s)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(path: str | os.PathLike | None = None, *, timeout_s: float | None = None) -> Iterator[ibis.BaseBackend]:
+    """A read-only Ibis backend over the file for the duration of the block."""
+    path = ensure_database(path)
+    con = connect(path, read_only=True, timeout_s=timeout_s)
+    try:
+        yield ibis.duckdb.from_connection(con)
+    finally:
+        con.close()
+
+
+def data_version(path: str | os.PathLike | None = None) -> tuple[int, ...]:
+    """Changes whenever the file is written; cached results are keyed on it."""
+    path = db_path(path)
+    stamps: list[int] = []
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        try:
+            stat = candidate.stat()
+            stamps += [stat.st_mtime_ns, stat.st_size]
+        except FileNotFoundError:
+            stamps += [0, 0]
+    return tuple(stamps)

@@ -1,0 +1,703 @@
+"""Every metric the dashboard shows, defined once.
+
+A metric is a registry entry (label, unit, direction, help text) plus two
+steps: an Ibis aggregation that reduces filtered rows to *sufficient
+statistics* (counts, sums, sums of squares, ranks) per group, and a pure
+function from those statistics to an estimate with its interval (cx.stats).
+The aggregation is plain Ibis, so the same definitions run on DuckDB today and
+on another Ibis backend later; only small per-group rows come back to Python.
+
+Every tile, trend, segment bar and the `python -m cx metrics` command asks
+this module, so nobody recomputes NPS on a page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from cx import filters as flt
+from cx import stats
+from cx.filters import Filters
+
+ALL = "All"
+UNKNOWN = "Unknown"
+GRAINS = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
+DEFAULT_RESPONSE_TARGET_S = 4 * 3600
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str  # "pts" (NPS), "%", "score", "s", "$"
+    higher_is_better: bool
+    help: str
+    source: str  # responses | interactions | customers
+    decimals: int = 0
+
+    def format(self, value: float | None) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        if self.unit == "%":
+            return f"{value:.{self.decimals}f}%"
+        if self.unit == "s":
+            return format_duration(value)
+        if self.unit == "$":
+            return f"${value:,.0f}"
+        return f"{value:,.{self.decimals}f}"
+
+    def format_change(self, change: float | None) -> str:
+        if change is None:
+            return "–"
+        if self.unit == "%":
+            return f"{change:+.{max(self.decimals, 1)}f} pts"
+        if self.unit == "pts":
+            return f"{change:+.{self.decimals}f} pts"
+        if self.unit == "s":
+            return ("+" if change >= 0 else "−") + format_duration(abs(change))
+        if self.unit == "$":
+            return f"{'+' if change >= 0 else '−'}${abs(change):,.0f}"
+        return f"{change:+.2f}"
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in [
+        Metric(
+            "nps",
+            "NPS",
+            "pts",
+            True,
+            "Net Promoter Score: % of answers 9–10 (promoters) minus % of answers 0–6 (detractors) to "
+            "'How likely are you to recommend us?', from −100 to +100. Every response counts once. "
+            "The range is a 95% interval (adjusted Wald).",
+            "responses",
+        ),
+        Metric(
+            "nps_customers",
+            "NPS (per customer)",
+            "pts",
+            True,
+            "NPS counting each customer's latest answer in the period once (relationship NPS), so "
+            "customers who answer often do not weigh more. Anonymous answers are left out.",
+            "responses",
+        ),
+        Metric(
+            "csat",
+            "CSAT",
+            "%",
+            True,
+            "Customer satisfaction: % of answers 4 or 5 on the 1–5 scale (top-2-box). The range is a 95% "
+            "Wilson interval; the mean score is shown beside it.",
+            "responses",
+        ),
+        Metric(
+            "ces",
+            "CES",
+            "score",
+            True,
+            "Customer effort: mean answer on the 1–7 scale (7 = very easy), with a 95% interval; 'easy' "
+            "is the share answering 5–7.",
+            "responses",
+            decimals=2,
+        ),
+        Metric(
+            "churn_rate",
+            "Churn rate",
+            "%",
+            False,
+            "Customers whose churn date falls in the period ÷ customers active at its start. When a file "
+            "only says who churned (no dates), it is churned ÷ all customers, labelled 'snapshot'.",
+            "customers",
+            decimals=1,
+        ),
+        Metric(
+            "retention_rate",
+            "Retention",
+            "%",
+            True,
+            "Customers active at the start of the period who are still active at its end: 100% − churn rate.",
+            "customers",
+            decimals=1,
+        ),
+        Metric(
+            "first_response_time",
+            "First response (median)",
+            "s",
+            False,
+            "Median time to first response over interactions that have one: half were answered faster. "
+            "The range is a 95% interval for the median; changes are tested with Mood's median test.",
+            "interactions",
+        ),
+        Metric(
+            "resolution_time",
+            "Resolution (median)",
+            "s",
+            False,
+            "Median time from first contact to resolution over interactions that record one.",
+            "interactions",
+        ),
+        Metric(
+            "response_within_target",
+            "Answered within target",
+            "%",
+            True,
+            "Share of interactions whose first response came within the target time (4 hours unless set).",
+            "interactions",
+            decimals=1,
+        ),
+        Metric(
+            "clv_observed",
+            "Observed CLV (to date)",
+            "$",
+            True,
+            "Observed customer value: all revenue recorded up to the end of the period ÷ customers who had "
+            "signed up by then (customers without revenue count as 0), with a 95% interval. Observed, not projected.",
+            "customers",
+        ),
+        Metric(
+            "projected_clv",
+            "Projected CLV",
+            "$",
+            True,
+            "A simple projection: average monthly revenue per active customer × expected lifetime in "
+            "months (1 ÷ monthly churn rate), capped at 10 years. A model, not an observation.",
+            "customers",
+        ),
+    ]
+}
+
+OVERVIEW_METRICS = ("nps", "csat", "ces", "churn_rate", "retention_rate", "first_response_time")
+
+
+# --- sufficient statistics per metric (Ibis) ----------------------------------------------------
+
+
+def _int(expr: ir.BooleanValue) -> ir.IntegerValue:
+    return expr.cast("int64")
+
+
+def _survey_stats(table: ir.Table, keys: list[str]) -> ir.Table:
+    score = table.score.cast("float64")
+    return table.group_by(keys).aggregate(
+        n=table.count(),
+        promoters=_int(table.score >= 9).sum(),
+        detractors=_int(table.score <= 6).sum(),
+        top2=_int(table.score >= 4).sum(),
+        easy=_int(table.score >= 5).sum(),
+        total=score.sum(),
+        total_sq=(score * score).sum(),
+    )
+
+
+def _duration_stats(table: ir.Table, keys: list[str], column: str, target_s: float) -> ir.Table:
+    """Median, 90th percentile and the order statistics that bound the median's 95% interval."""
+    value = table[column]
+    table = table.filter(value.notnull() & (value >= 0))
+    window = ibis.window(group_by=keys or None, order_by=table[column])
+    counted = table.mutate(
+        rank=ibis.row_number().over(window),  # 0-based
+        group_n=table.count().over(ibis.window(group_by=keys or None)),
+    )
+    half_width = 0.98 * counted.group_n.cast("float64").sqrt()  # 1.96 · √n / 2
+    low_rank = (counted.group_n.cast("float64") / 2 - half_width).floor()
+    high_rank = (counted.group_n.cast("float64") / 2 + half_width).ceil()
+    v = counted[column]
+    return counted.group_by(keys).aggregate(
+        n=counted.count(),
+        median=v.median(),
+        p90=v.quantile(0.9),
+        ci_low=v.max(where=counted["rank"] <= low_rank),
+        ci_high=v.min(where=counted["rank"] >= high_rank),
+        within_target=_int(v <= target_s).sum(),
+    )
+
+
+def _churn_stats(customers: ir.Table, keys: list[str], periods: pd.DataFrame) -> ir.Table:
+    """Customers active at each period's start and how many of them churned within it."""
+    spans = ibis.memtable(periods[["period", "period_start", "period_end"]])
+    joined = customers.cross_join(spans)
+    start, end = joined.period_start.cast("date"), joined.period_end.cast("date")
+    # A churned customer with no churn date cannot be placed in time, so period churn leaves it out.
+    dated = ~(joined.churned & joined.churn_date.isnull())
+    active = (
+        dated
+        & (joined.signup_date.isnull() | (joined.signup_date <= start))
+        & (joined.churn_date.isnull() | (joined.churn_date >= start))
+    )
+    churned = active & joined.churn_date.notnull() & (joined.churn_date <= end)
+    return joined.group_by(["period", *keys]).aggregate(customers=_int(active).sum(), churned=_int(churned).sum())
+
+
+def _snapshot_stats(customers: ir.Table, keys: list[str]) -> ir.Table:
+    return customers.group_by(keys).aggregate(customers=customers.count(), churned=_int(customers.churned).sum())
+
+
+def _is_snapshot(customers: ir.Table) -> bool:
+    """No signup or churn dates at all: only a churned flag, so no period can be measured."""
+    dated = customers.aggregate(d=customers.signup_date.count() + customers.churn_date.count()).execute()
+    return int(dated["d"].iloc[0] or 0) == 0
+
+
+def _revenue_stats(customers: ir.Table, revenue_events: ir.Table, keys: list[str]) -> ir.Table:
+    per_customer = revenue_events.group_by("customer_id").aggregate(revenue=revenue_events.revenue.sum())
+    joined = customers.left_join(per_customer, customers.customer_id == per_customer.customer_id)
+    revenue = joined.revenue.fill_null(0.0)
+    return joined.group_by(keys).aggregate(
+        customers=joined.count(), total=revenue.sum(), total_sq=(revenue * revenue).sum()
+    )
+
+
+# --- estimates from sufficient statistics (pure) ------------------------------------------------
+
+
+def _sd(total: float, total_sq: float, n: int) -> float | None:
+    if n < 2:
+        return None
+    return math.sqrt(max((total_sq - total * total / n) / (n - 1), 0.0))
+
+
+def _float(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def estimate(key: str, row: dict) -> tuple[stats.Estimate, dict]:
+    """One row of sufficient statistics → the metric's estimate, plus its secondary figures."""
+    if key in ("nps", "nps_customers"):
+        n, promoters, detractors = int(row["n"]), int(row["promoters"]), int(row["detractors"])
+        result = stats.nps(promoters, n - promoters - detractors, detractors)
+        return result, {
+            "promoters": promoters,
+            "passives": result.passives,
+            "detractors": detractors,
+            "margin_of_error": result.margin_of_error,
+        }
+    if key == "csat":
+        n = int(row["n"])
+        return stats.proportion(int(row["top2"]), n), {"mean": row["total"] / n if n else None}
+    if key == "ces":
+        n = int(row["n"])
+        mean = row["total"] / n if n else None
+        result = stats.mean_estimate(mean, _sd(row["total"], row["total_sq"], n), n)
+        return result, {"easy_share": 100 * row["easy"] / n if n else None}
+    if key in ("churn_rate", "retention_rate"):
+        churn = stats.proportion(int(row["churned"]), int(row["customers"]))
+        extra = {"churned": int(row["churned"]), "customers": int(row["customers"])}
+        if key == "churn_rate":
+            return churn, extra
+        flipped = stats.Estimate(
+            value=None if churn.value is None else 100 - churn.value,
+            n=churn.n,
+            ci_low=None if churn.ci_high is None else 100 - churn.ci_high,
+            ci_high=None if churn.ci_low is None else 100 - churn.ci_low,
+        )
+        return flipped, extra
+    if key in ("first_response_time", "resolution_time"):
+        n = int(row["n"])
+        if n == 0:
+            return stats.Estimate(value=None, n=0), {"p90": None}
+        interval = stats.median_rank_bounds(n)
+        low, high = (_float(row["ci_low"]), _float(row["ci_high"])) if interval else (None, None)
+        return stats.Estimate(value=float(row["median"]), n=n, ci_low=low, ci_high=high), {"p90": _float(row["p90"])}
+    if key == "response_within_target":
+        return stats.proportion(int(row["within_target"]), int(row["n"])), {}
+    if key == "clv_observed":
+        n = int(row["customers"])
+        mean = row["total"] / n if n else None
+        return stats.mean_estimate(mean, _sd(row["total"], row["total_sq"], n), n), {"revenue": row["total"]}
+    if key == "projected_clv":
+        return _projected_clv(row), {}
+    raise KeyError(key)
+
+
+def compare(key: str, a: dict, b: dict) -> stats.Comparison:
+    """Test whether the sufficient statistics `a` and `b` differ (two-sided, 95%)."""
+    if key in ("nps", "nps_customers"):
+        return stats.compare_nps(estimate(key, a)[0], estimate(key, b)[0])
+    if key == "csat":
+        return stats.compare_proportions(int(a["top2"]), int(a["n"]), int(b["top2"]), int(b["n"]))
+    if key in ("churn_rate", "retention_rate"):
+        result = stats.compare_proportions(
+            int(a["churned"]), int(a["customers"]), int(b["churned"]), int(b["customers"])
+        )
+        if key == "retention_rate" and result.difference is not None:
+            result = replace(result, difference=-result.difference)
+        return result
+    if key == "response_within_target":
+        return stats.compare_proportions(int(a["within_target"]), int(a["n"]), int(b["within_target"]), int(b["n"]))
+    if key in ("ces", "clv_observed"):
+        n_col = "n" if key == "ces" else "customers"
+        na, nb = int(a[n_col]), int(b[n_col])
+        if not na or not nb:
+            return stats.NO_COMPARISON
+        return stats.compare_means(
+            a["total"] / na,
+            _sd(a["total"], a["total_sq"], na),
+            na,
+            b["total"] / nb,
+            _sd(b["total"], b["total_sq"], nb),
+            nb,
+        )
+    if key in ("first_response_time", "resolution_time"):
+        # Mood's median test: the counts above the pooled median are computed by _median_test_counts.
+        if "above" not in a or not a["n"] or not b["n"]:
+            return stats.NO_COMPARISON
+        result = stats.compare_medians(int(a["above"]), int(a["n"]), int(b["above"]), int(b["n"]))
+        return replace(result, difference=float(a["median"]) - float(b["median"]))
+    return stats.NO_COMPARISON
+
+
+def _projected_clv(row: dict) -> stats.Estimate:
+    """Average monthly revenue per active customer × expected lifetime (1 / monthly churn)."""
+    customers, months = int(row["customers"]), float(row["months"])
+    if not customers or months <= 0:
+        return stats.Estimate(value=None, n=customers)
+    monthly_revenue = row["revenue"] / customers / months
+    period_churn = row["churned"] / customers
+    monthly_churn = 1 - (1 - period_churn) ** (1 / months)
+    lifetime = min(1 / monthly_churn, 120.0) if monthly_churn > 0 else 120.0
+    return stats.Estimate(value=monthly_revenue * lifetime, n=customers)
+
+
+# --- queries: filters + grouping + sufficient statistics ----------------------------------------
+
+
+def period_starts(filters: Filters, grain: str) -> pd.DataFrame:
+    """Buckets of the grain covering the filter range, each clipped to it (week = ISO, Monday)."""
+    start, end = pd.Timestamp(filters.start), pd.Timestamp(filters.end)
+    freq = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS"}[grain]
+    first = {
+        "day": start,
+        "week": start - pd.Timedelta(days=start.weekday()),
+        "month": start.to_period("M").to_timestamp(),
+        "quarter": start.to_period("Q").to_timestamp(),
+    }[grain]
+    starts = pd.date_range(first, end, freq=freq)
+    ends = list(starts[1:] - pd.Timedelta(days=1)) + [end]
+    return pd.DataFrame(
+        {
+            "period": starts,
+            "period_start": [max(s, start) for s in starts],
+            "period_end": [min(e, end) for e in ends],
+        }
+    )
+
+
+def _group_column(backend: ibis.BaseBackend, table: ir.Table, by: str | None) -> ir.Table:
+    """Add a `group` column: the split dimension's value, 'Unknown' where missing."""
+    if by is None:
+        return table.mutate(group=ibis.literal(ALL))
+    if by in table.columns:
+        return table.mutate(group=table[by].cast("string").fill_null(UNKNOWN))
+    if by.startswith(flt.ATTRIBUTE_PREFIX):
+        attributes = backend.table("customer_attributes")
+        lookup = attributes.filter(attributes.attribute == by.removeprefix(flt.ATTRIBUTE_PREFIX)).select(
+            "customer_id", dimension="value"
+        )
+    elif by in flt.CUSTOMER_FIELDS:
+        customers = backend.table("customers")
+        lookup = customers.select("customer_id", dimension=customers[by])
+    else:
+        raise ValueError(f"This metric cannot be split by {by!r}")
+    lookup = lookup.rename(lookup_id="customer_id")
+    joined = table.left_join(lookup, table.customer_id == lookup.lookup_id)
+    return joined.mutate(group=joined.dimension.cast("string").fill_null(UNKNOWN)).drop("lookup_id", "dimension")
+
+
+def _responses_source(backend: ibis.BaseBackend, key: str, filters: Filters) -> ir.Table:
+    survey = "nps" if key.startswith("nps") else key
+    table = flt.responses(backend, filters, survey=survey)
+    if key == "nps_customers":
+        latest = ibis.window(group_by="customer_id", order_by=ibis.desc("responded_at"))
+        table = table.filter(table.customer_id.notnull())
+        table = table.mutate(_latest=ibis.row_number().over(latest)).filter(lambda t: t._latest == 0).drop("_latest")
+    return table
+
+
+def sufficient_stats(
+    backend: ibis.BaseBackend,
+    key: str,
+    filters: Filters,
+    *,
+    by: str | None = None,
+    grain: str | None = None,
+    target_s: float = DEFAULT_RESPONSE_TARGET_S,
+) -> pd.DataFrame:
+    """Per (period, group) row: the counts and sums the metric's estimate is computed from.
+
+    Without a grain, `period` is the filter's start date. Churn-based metrics carry a `basis`
+    column: "period", or "snapshot" when the customers have no dates at all.
+    """
+    metric = METRICS[key]
+    periods = (
+        period_starts(filters, grain)
+        if grain
+        else pd.DataFrame(
+            {
+                "period": [pd.Timestamp(filters.start)],
+                "period_start": [pd.Timestamp(filters.start)],
+                "period_end": [pd.Timestamp(filters.end)],
+            }
+        )
+    )
+    if metric.source == "responses":
+        table = _group_column(backend, _responses_source(backend, key, filters), by)
+        table = table.mutate(
+            period=table.responded_at.truncate(GRAINS[grain]) if grain else ibis.literal(periods.period[0])
+        )
+        frame = _survey_stats(table, ["period", "group"]).execute()
+    elif metric.source == "interactions":
+        table = _group_column(backend, flt.interactions(backend, filters), by)
+        table = table.mutate(
+            period=table.occurred_at.truncate(GRAINS[grain]) if grain else ibis.literal(periods.period[0])
+        )
+        column = "resolution_time_s" if key == "resolution_time" else "response_time_s"
+        frame = _duration_stats(table, ["period", "group"], column, target_s).execute()
+    elif key == "clv_observed":
+        frame = _clv_observed_stats(backend, filters, by, periods)
+    else:
+        frame = _churn_frame(backend, key, filters, by, periods)
+    frame["period"] = pd.to_datetime(frame["period"])
+    return frame.sort_values(["period", "group"]).reset_index(drop=True)
+
+
+def _churn_frame(backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
+    customers = _group_column(backend, flt.customers_with_events(backend, filters), by)
+    if _is_snapshot(customers):
+        frame = _snapshot_stats(customers, ["group"]).execute()
+        frame["period"] = periods.period.iloc[0]
+        frame["basis"] = "snapshot"
+        frame["months"] = float("nan")
+    else:
+        frame = _churn_stats(customers, ["group"], periods).execute()
+        frame["basis"] = "period"
+        spans = frame[["period"]].merge(periods, on="period", how="left")
+        frame["months"] = ((spans.period_end - spans.period_start).dt.days + 1) / 30.4375
+    if key == "projected_clv":
+        frame = frame.merge(_period_revenue(backend, filters, by, periods), on=["period", "group"], how="left")
+        frame["revenue"] = frame["revenue"].fillna(0.0)
+    return frame
+
+
+def _period_revenue(backend, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
+    events = _group_column(backend, flt.interactions(backend, filters), by)
+    events = events.filter(events.revenue.notnull())
+    if len(periods) == 1:
+        events = events.mutate(period=ibis.literal(periods.period[0]))
+    else:
+        grain = _grain_of(periods)
+        events = events.mutate(period=events.occurred_at.truncate(GRAINS[grain]))
+    frame = events.group_by(["period", "group"]).aggregate(revenue=events.revenue.sum()).execute()
+    frame["period"] = pd.to_datetime(frame["period"])
+    return frame
+
+
+def _grain_of(periods: pd.DataFrame) -> str:
+    gap = (periods.period.iloc[1] - periods.period.iloc[0]).days
+    return "day" if gap <= 1 else "week" if gap <= 7 else "month" if gap <= 31 else "quarter"
+
+
+def _clv_observed_stats(backend, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for period_end, period in zip(periods.period_end, periods.period, strict=True):
+        end = period_end.date()
+        customers = flt.customers_with_events(backend, filters)
+        customers = customers.filter(customers.signup_date.isnull() | (customers.signup_date <= end))
+        customers = _group_column(backend, customers, by)
+        events = flt.interactions(backend, filters, dated=False)
+        events = events.filter(
+            events.revenue.notnull() & (events.occurred_at < ibis.timestamp((end + timedelta(days=1)).isoformat()))
+        )
+        frame = _revenue_stats(customers, events, ["group"]).execute()
+        frame["period"] = period
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+def table(frame: pd.DataFrame, key: str, min_n: int = stats.MIN_N) -> pd.DataFrame:
+    """Sufficient statistics → one row per (period, group) with value, n, interval and flags."""
+    out = []
+    for row in frame.to_dict("records"):
+        result, extra = estimate(key, row)
+        out.append(
+            {
+                "period": row["period"],
+                "group": row["group"],
+                "value": result.value,
+                "n": result.n,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "small": stats.is_small(result.n, min_n),
+                "basis": row.get("basis"),
+                **extra,
+            }
+        )
+    columns = ["period", "group", "value", "n", "ci_low", "ci_high", "small", "basis"]
+    return pd.DataFrame(out, columns=None if out else columns)
+
+
+def trend(
+    backend: ibis.BaseBackend,
+    key: str,
+    filters: Filters,
+    grain: str = "month",
+    by: str | None = None,
+    min_n: int = stats.MIN_N,
+) -> pd.DataFrame:
+    """The metric per period (and group), with n and a 95% interval."""
+    return table(sufficient_stats(backend, key, filters, by=by, grain=grain), key, min_n)
+
+
+def breakdown(
+    backend: ibis.BaseBackend, key: str, filters: Filters, by: str | None = None, min_n: int = stats.MIN_N
+) -> pd.DataFrame:
+    """The metric over the whole filter period, one row per group."""
+    return table(sufficient_stats(backend, key, filters, by=by), key, min_n)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A metric over the filter period, against the previous period of equal length."""
+
+    metric: Metric
+    current: stats.Estimate
+    previous: stats.Estimate | None
+    comparison: stats.Comparison
+    extra: dict
+    basis: str | None = None
+
+    @property
+    def change(self) -> float | None:
+        return self.comparison.difference
+
+    @property
+    def improved(self) -> bool | None:
+        """True/False only for a significant change; None when it may be noise."""
+        if not self.comparison.significant or self.change is None:
+            return None
+        return (self.change > 0) == self.metric.higher_is_better
+
+
+def summary(
+    backend: ibis.BaseBackend,
+    key: str,
+    filters: Filters,
+    compare_previous: bool = True,
+    target_s: float = DEFAULT_RESPONSE_TARGET_S,
+) -> Summary:
+    current_row = _single_row(sufficient_stats(backend, key, filters, target_s=target_s), key)
+    current, extra = estimate(key, current_row)
+    basis = current_row.get("basis")
+    previous, comparison = None, stats.NO_COMPARISON
+    if compare_previous and basis != "snapshot":
+        previous_row = _single_row(sufficient_stats(backend, key, filters.previous(), target_s=target_s), key)
+        previous = estimate(key, previous_row)[0]
+        if METRICS[key].source == "interactions" and key != "response_within_target":
+            current_row, previous_row = _median_test_counts(backend, key, filters, current_row, previous_row)
+        comparison = (
+            compare(key, current_row, previous_row) if key != "projected_clv" else _difference_only(current, previous)
+        )
+    return Summary(METRICS[key], current, previous, comparison, extra, basis)
+
+
+def _difference_only(current: stats.Estimate, previous: stats.Estimate) -> stats.Comparison:
+    if current.value is None or previous.value is None:
+        return stats.NO_COMPARISON
+    return stats.Comparison(difference=current.value - previous.value, p_value=None, significant=False)
+
+
+def _single_row(frame: pd.DataFrame, key: str) -> dict:
+    if len(frame):
+        return frame.iloc[0].to_dict()
+    empty = {
+        c: 0
+        for c in (
+            "n",
+            "promoters",
+            "detractors",
+            "top2",
+            "easy",
+            "total",
+            "total_sq",
+            "customers",
+            "churned",
+            "within_target",
+            "revenue",
+            "months",
+        )
+    }
+    return {**empty, "median": None, "p90": None, "ci_low": None, "ci_high": None, "basis": None}
+
+
+def _median_test_counts(backend, key: str, filters: Filters, current: dict, previous: dict) -> tuple[dict, dict]:
+    """Counts above the pooled median of both periods, for Mood's median test."""
+    column = "resolution_time_s" if key == "resolution_time" else "response_time_s"
+    both = flt.interactions(backend, replace(filters, start=filters.previous().start))
+    both = both.filter(both[column].notnull() & (both[column] >= 0))
+    pooled = both[column].median().execute()
+    if pooled is None or pd.isna(pooled):
+        return current, previous
+    is_current = both.occurred_at >= ibis.timestamp(filters.start.isoformat())
+    counts = both.group_by(current=is_current).aggregate(above=_int(both[column] > pooled).sum()).execute()
+    above = dict(zip(counts["current"], counts["above"], strict=True))
+    return {**current, "above": above.get(True, 0)}, {**previous, "above": above.get(False, 0)}
+
+
+# --- what can be filtered and split on ----------------------------------------------------------
+
+
+def attribute_names(backend: ibis.BaseBackend) -> list[str]:
+    attributes = backend.table("customer_attributes")
+    return sorted(attributes.select("attribute").distinct().execute()["attribute"].dropna().tolist())
+
+
+def field_values(backend: ibis.BaseBackend, field: str, limit: int = 200) -> list[str]:
+    """The distinct values of a filterable field, most common first."""
+    if field.startswith(flt.ATTRIBUTE_PREFIX):
+        t = backend.table("customer_attributes")
+        t = t.filter(t.attribute == field.removeprefix(flt.ATTRIBUTE_PREFIX)).select(value="value")
+    elif field in flt.CUSTOMER_FIELDS:
+        t = backend.table("customers").select(value=field)
+    else:
+        t = backend.table("interactions").select(value=field).union(backend.table("responses").select(value=field))
+    present = t.filter(t.value.notnull())
+    counts = present.group_by("value").aggregate(n=present.count())
+    frame = counts.order_by(ibis.desc("n")).limit(limit).execute()
+    return [str(v) for v in frame["value"]]
+
+
+def split_options(backend: ibis.BaseBackend, key: str) -> list[str]:
+    """Dimensions a metric can be split by: customer fields and attributes; event fields for event metrics."""
+    options = list(flt.CUSTOMER_FIELDS)
+    if METRICS[key].source != "customers":
+        options += list(flt.EVENT_FIELDS)
+    return options + [flt.ATTRIBUTE_PREFIX + name for name in attribute_names(backend)]
+
+
+def data_range(backend: ibis.BaseBackend) -> tuple[date, date] | None:
+    """First and last day with any event, to bound the date pickers."""
+    bounds = []
+    for name, column in (("interactions", "occurred_at"), ("responses", "responded_at")):
+        t = backend.table(name)
+        row = t.aggregate(first=t[column].min(), last=t[column].max()).execute().iloc[0]
+        if pd.notna(row["first"]):
+            bounds.append((pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()))
+    if not bounds:
+        return None
+    return min(b[0] for b in bounds), max(b[1] for b in bounds)

@@ -1,0 +1,126 @@
+"""Tables of the CX database and their versioned migrations.
+
+Each migration is a list of statements applied once, in order, inside one
+transaction; `schema_version` records which have run, so opening a database
+any number of times is idempotent.
+"""
+
+from __future__ import annotations
+
+# Surveys we understand and their scales (inclusive).
+SURVEY_SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+JOURNEY_STAGES: tuple[str, ...] = ("awareness", "purchase", "onboarding", "usage", "support", "renewal")
+
+# Core columns of `customers`; anything else a file brings goes to `customer_attributes`.
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "name",
+    "segment",
+    "region",
+    "plan",
+    "signup_date",
+    "churn_date",
+    "churned",
+)
+INTERACTION_COLUMNS: tuple[str, ...] = (
+    "interaction_id",
+    "customer_id",
+    "occurred_at",
+    "channel",
+    "journey_stage",
+    "touchpoint",
+    "outcome",
+    "response_time_s",
+    "resolution_time_s",
+    "revenue",
+)
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "response_id",
+    "customer_id",
+    "responded_at",
+    "survey",
+    "score",
+    "comment",
+    "touchpoint",
+    "channel",
+    "journey_stage",
+    "interaction_id",
+)
+
+MIGRATIONS: list[list[str]] = [
+    # 1: the data model
+    [
+        """CREATE TABLE imports (
+            import_id    INTEGER PRIMARY KEY,
+            file_name    VARCHAR NOT NULL,
+            kind         VARCHAR NOT NULL,      -- customers | interactions | responses | demo
+            imported_at  TIMESTAMP NOT NULL,
+            imported_by  VARCHAR,
+            rows         INTEGER NOT NULL,      -- records in the file
+            imported     INTEGER NOT NULL,
+            duplicates   INTEGER NOT NULL,
+            rejected     INTEGER NOT NULL,
+            mapping      JSON,                  -- {source column: field}
+            status       VARCHAR NOT NULL DEFAULT 'done'  -- done | undone
+        )""",
+        "CREATE SEQUENCE import_id_seq START 1",
+        """CREATE TABLE customers (
+            customer_id  VARCHAR PRIMARY KEY,
+            name         VARCHAR,
+            segment      VARCHAR,
+            region       VARCHAR,
+            plan         VARCHAR,
+            signup_date  DATE,
+            churn_date   DATE,
+            churned      BOOLEAN NOT NULL DEFAULT FALSE,
+            import_id    INTEGER
+        )""",
+        # Any other column a customers file brings, kept so it can be a filter or a segment.
+        """CREATE TABLE customer_attributes (
+            customer_id  VARCHAR NOT NULL,
+            attribute    VARCHAR NOT NULL,
+            value        VARCHAR,
+            import_id    INTEGER,
+            PRIMARY KEY (customer_id, attribute)
+        )""",
+        """CREATE TABLE interactions (
+            interaction_id     VARCHAR PRIMARY KEY,
+            customer_id        VARCHAR,
+            occurred_at        TIMESTAMP NOT NULL,
+            channel            VARCHAR,
+            journey_stage      VARCHAR,
+            touchpoint         VARCHAR,
+            outcome            VARCHAR,
+            response_time_s    DOUBLE,
+            resolution_time_s  DOUBLE,
+            revenue            DOUBLE,
+            import_id          INTEGER
+        )""",
+        """CREATE TABLE responses (
+            response_id     VARCHAR PRIMARY KEY,
+            customer_id     VARCHAR,              -- NULL for anonymous surveys
+            responded_at    TIMESTAMP NOT NULL,
+            survey          VARCHAR NOT NULL CHECK (survey IN ('nps', 'csat', 'ces')),
+            score           INTEGER NOT NULL,
+            comment         VARCHAR,
+            touchpoint      VARCHAR,
+            channel         VARCHAR,
+            journey_stage   VARCHAR,
+            interaction_id  VARCHAR,
+            import_id       INTEGER,
+            CHECK ((survey = 'nps' AND score BETWEEN 0 AND 10)
+                OR (survey = 'csat' AND score BETWEEN 1 AND 5)
+                OR (survey = 'ces' AND score BETWEEN 1 AND 7))
+        )""",
+        # Rows a file brought that could not be stored, kept so nothing the user gave is lost.
+        """CREATE TABLE import_rejects (
+            import_id  INTEGER NOT NULL,
+            row        INTEGER NOT NULL,   -- record number in the file, 1 = first after the header
+            "column"   VARCHAR,
+            value      VARCHAR,
+            reason     VARCHAR NOT NULL,
+            record     JSON               -- the whole input record
+        )""",
+    ],
+]

@@ -1,0 +1,38 @@
+"""Fixtures shared by every test folder: tiny real DuckDB files built in code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from cx import db
+from cx.schema import CUSTOMER_COLUMNS, INTERACTION_COLUMNS, RESPONSE_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+
+
+def insert(con, table: str, columns: Iterable[str], rows: Iterable[dict]) -> None:
+    """Insert dicts as rows, missing keys as NULL; values go in as parameters."""
+    columns = list(columns)
+    placeholders = ", ".join("?" for _ in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    for row in rows:
+        con.execute(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", [row.get(c) for c in columns])
+
+
+def build_db(path: Path, customers=(), interactions=(), responses=(), attributes=()) -> Path:
+    """A real database file holding exactly the rows given."""
+    with db.writing(path) as con:
+        insert(con, "customers", CUSTOMER_COLUMNS, [{"churned": False, **c} for c in customers])
+        insert(con, "interactions", INTERACTION_COLUMNS, interactions)
+        insert(con, "responses", RESPONSE_COLUMNS, responses)
+        insert(con, "customer_attributes", ("customer_id", "attribute", "value"), attributes)
+    return path
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "cx.duckdb"
