@@ -701,3 +701,44 @@ def data_range(backend: ibis.BaseBackend) -> tuple[date, date] | None:
     if not bounds:
         return None
     return min(b[0] for b in bounds), max(b[1] for b in bounds)
+
+
+def sparkline_grain(filters: Filters) -> str:
+    return "day" if filters.days <= 31 else "week" if filters.days <= 200 else "month"
+
+
+def overview(
+    backend: ibis.BaseBackend, filters: Filters, keys: Sequence[str] = OVERVIEW_METRICS
+) -> list[tuple[Summary, pd.DataFrame]]:
+    """The headline tiles: each metric against the previous period, with its trend for a sparkline."""
+    grain = sparkline_grain(filters)
+    return [(summary(backend, key, filters), trend(backend, key, filters, grain)) for key in keys]
+
+
+def trend_headline(frame: pd.DataFrame, metric: Metric, grain: str) -> str:
+    """One sentence stating what the trend shows, from the data."""
+    usable = frame[~frame["small"].astype(bool) & frame["value"].notna()]
+    if usable.empty:
+        return (
+            f"Too few answers per {grain} to read a trend in {metric.label}; widen the period or use a coarser grain."
+        )
+    latest_period = usable["period"].max()
+    when = pd.Timestamp(latest_period).strftime("%d %b %Y" if grain in ("day", "week") else "%b %Y")
+    if usable["group"].nunique() > 1:
+        latest = usable[usable["period"] == latest_period].sort_values("value", ascending=not metric.higher_is_better)
+        best, worst = latest.iloc[0], latest.iloc[-1]
+        return (
+            f"In the {grain} of {when}, {best.group} is best on {metric.label} ({metric.format(best.value)}, "
+            f"n = {int(best.n):,}) and {worst.group} worst ({metric.format(worst.value)}, n = {int(worst.n):,})."
+        )
+    ordered = usable.sort_values("period")
+    first, last = ordered.iloc[0], ordered.iloc[-1]
+    low, high = ordered.loc[ordered["value"].idxmin()], ordered.loc[ordered["value"].idxmax()]
+    worst = low if metric.higher_is_better else high
+    worst_when = pd.Timestamp(worst.period).strftime("%d %b %Y" if grain in ("day", "week") else "%b %Y")
+    change = last.value - first.value
+    direction = "rose" if change > 0 else "fell" if change < 0 else "held"
+    return (
+        f"{metric.label} {direction} from {metric.format(first.value)} to {metric.format(last.value)} "
+        f"({when}, n = {int(last.n):,}); the weakest {grain} was {worst_when} at {metric.format(worst.value)}."
+    )

@@ -1,0 +1,282 @@
+"""Shared page pieces: setup, navigation, sidebar filters mirrored in the URL, KPI tiles, cached queries.
+
+Every page file starts with `filters = ui.setup_page("Trends")`, so a deep link to
+any page gets the same config, theme, navigation and filters.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from cx import db, metrics
+from cx.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
+
+PAGES = [
+    ("dashboard.py", "Overview", ":material/dashboard:"),
+    ("pages/1_Trends.py", "Trends", ":material/show_chart:"),
+    ("pages/2_Journey.py", "Journey", ":material/route:"),
+    ("pages/3_Segments.py", "Segments", ":material/group:"),
+    ("pages/4_Data.py", "Data", ":material/upload_file:"),
+]
+FIELD_LABELS = {
+    "segment": "Segment",
+    "region": "Region",
+    "plan": "Plan",
+    "channel": "Channel",
+    "journey_stage": "Journey stage",
+    "touchpoint": "Touchpoint",
+}
+STATE_KEY = "filter_params"  # the chosen filters as query params, kept across pages
+
+CSS = """
+<style>
+  html, body, [class*="css"] { font-size: 17px; }
+  [data-testid="stMetricValue"] { font-size: 2.6rem; font-weight: 700; }
+  [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; }
+  [data-testid="stCaptionContainer"] { font-size: 0.95rem; }
+  h1 { font-size: 2.1rem !important; }
+  .cx-badge { display: inline-block; padding: 0.15rem 0.6rem; border-radius: 999px;
+              background: #FFF4D6; color: #7A5200; font-weight: 600; font-size: 0.9rem; }
+  .cx-headline { font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0 0.4rem 0; }
+</style>
+"""
+
+
+def label(field_name: str) -> str:
+    if field_name.startswith(ATTRIBUTE_PREFIX):
+        return field_name.removeprefix(ATTRIBUTE_PREFIX)
+    return FIELD_LABELS.get(field_name, field_name.replace("_", " ").capitalize())
+
+
+# --- cached queries ----------------------------------------------------------------------------
+
+
+def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run `function(backend, *args, **kwargs)` on a read-only connection, cached per data version.
+
+    The cache key includes the database file's version, so an import from the command line
+    shows up on the next rerun without a restart.
+    """
+    path = str(db.db_path())
+    return _cached(
+        function.__module__, function.__qualname__, path, db.data_version(path), args, tuple(sorted(kwargs.items()))
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached(module: str, name: str, path: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
+    function = getattr(importlib.import_module(module), name)
+    with db.reading(path) as backend:
+        return function(backend, *args, **dict(kwargs))
+
+
+def is_demo(backend) -> bool:
+    """True while the only data is the built-in demo (its import row is the only one left)."""
+    imports = backend.table("imports").filter(lambda t: t.status == "done").execute()
+    return bool(len(imports)) and set(imports["kind"]) == {"demo"}
+
+
+# --- page setup --------------------------------------------------------------------------------
+
+
+def setup_page(title: str, *, filters: bool = True) -> Filters:
+    """Page config, theme, navigation, demo badge and (optionally) the sidebar filters."""
+    st.set_page_config(
+        page_title=f"{title} · CX dashboard",
+        page_icon=":material/insights:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    st.markdown(CSS, unsafe_allow_html=True)
+    chosen = _current_params()
+    with st.sidebar:
+        st.markdown("### CX dashboard")
+        for path, page_label, icon in PAGES:
+            st.page_link(path, label=page_label, icon=icon, query_params=chosen or None)
+        st.divider()
+    current = sidebar_filters(chosen) if filters else Filters.from_query_params(chosen)
+    heading, badge = st.columns([5, 1], vertical_alignment="center")
+    heading.title(title)
+    if query(is_demo):
+        badge.markdown(
+            '<span class="cx-badge" title="Import your own files on the Data page">DEMO DATA</span>',
+            unsafe_allow_html=True,
+        )
+    return current
+
+
+def _current_params() -> dict[str, list[str]]:
+    """Filters from the URL; when the URL has none (navigation), the ones chosen before."""
+    from_url = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    if any(key in from_url for key in ("from", "to")) or STATE_KEY not in st.session_state:
+        return from_url
+    return {**st.session_state[STATE_KEY], **from_url}
+
+
+def set_filters(new: Filters, **page_params: str | list[str] | None) -> None:
+    """Change the filters (a drill-down, a reset): the URL, the stored state and the widgets follow."""
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in _filter_keys(st.query_params.keys())}
+    params.update(new.to_query_params())
+    params.update({k: v for k, v in page_params.items() if v})
+    st.query_params.from_dict(params)
+    st.session_state[STATE_KEY] = new.to_query_params()
+    for key in list(st.session_state.keys()):
+        if str(key).startswith("filter_"):
+            del st.session_state[key]
+
+
+def _filter_keys(keys) -> list[str]:
+    return [k for k in keys if k in ("from", "to", *FILTER_FIELDS, "touchpoint") or k.startswith(ATTRIBUTE_PREFIX)]
+
+
+def sidebar_filters(params: dict[str, list[str]]) -> Filters:
+    """Date range and field filters in the sidebar, initialised from the URL and written back to it."""
+    requested = Filters.from_query_params(params)
+    bounds = query(metrics.data_range)
+    first, last = bounds if bounds else (date.today() - timedelta(days=365), date.today())
+    if not params.get("from"):  # no dates chosen: the last 90 days of data, not of the calendar
+        requested = Filters.default(today=last).with_values(**dict(requested.where))
+    state = st.session_state
+    state.setdefault("filter_dates", (requested.start, requested.end))
+    with st.sidebar:
+        st.markdown("**Filters**")
+        dates = st.date_input(
+            "Date range",
+            key="filter_dates",
+            min_value=min(first, requested.start),
+            max_value=max(last, requested.end),
+            format="YYYY-MM-DD",
+            help="Figures cover this period; changes compare it with the previous period of equal length.",
+        )
+        start, end = dates if isinstance(dates, tuple | list) and len(dates) == 2 else (requested.start, requested.end)
+        chosen = requested.with_values(**{f: None for f in FILTER_FIELDS})
+        chosen = Filters(start=start, end=end, where=chosen.where)
+        for field_name in FILTER_FIELDS:
+            options = query(metrics.field_values, field_name)
+            current = [v for v in requested.values(field_name) if v in options] or list(requested.values(field_name))
+            state.setdefault(f"filter_{field_name}", current)
+            values = st.multiselect(
+                label(field_name), sorted(set(options) | set(current)), key=f"filter_{field_name}", placeholder="All"
+            )
+            chosen = chosen.with_values(**{field_name: values})
+        if any(k.startswith(ATTRIBUTE_PREFIX) or k == "touchpoint" for k, _ in chosen.where):
+            st.caption(
+                "Also filtered: "
+                + "; ".join(f"{label(k)} = {', '.join(v)}" for k, v in chosen.where if k not in FILTER_FIELDS)
+            )
+        if chosen.where:
+            st.button(
+                "Clear filters",
+                on_click=set_filters,
+                args=(Filters(start=start, end=end),),
+                icon=":material/filter_alt_off:",
+            )
+    _write_url(chosen)
+    return chosen
+
+
+def _write_url(chosen: Filters) -> None:
+    params = {
+        k: st.query_params.get_all(k) for k in st.query_params.keys() if k not in _filter_keys(st.query_params.keys())
+    }
+    params.update(chosen.to_query_params())
+    current = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    if _normalise(params) != _normalise(current):
+        st.query_params.from_dict(params)
+    st.session_state[STATE_KEY] = chosen.to_query_params()
+
+
+def _normalise(params: dict) -> dict:
+    return {k: sorted([v] if isinstance(v, str) else list(v)) for k, v in params.items()}
+
+
+def page_param(name: str, options: list[str], default: str) -> str:
+    """A page-level choice (metric, grain, split) read from the URL, falling back to a default."""
+    value = st.query_params.get(name)
+    return value if value in options else default
+
+
+def remember(**values: str | None) -> None:
+    """Mirror page-level choices in the URL so a copied link reopens the same view."""
+    for name, value in values.items():
+        if value is None:
+            st.query_params.pop(name, None)
+        elif st.query_params.get(name) != value:
+            st.query_params[name] = value
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def sentence(summary: metrics.Summary, days: int) -> str:
+    """One plain sentence per figure: 'NPS 32, up 4 points on the previous 90 days, n = 4,210.'"""
+    metric, current = summary.metric, summary.current
+    if current.value is None:
+        return f"No {metric.label} data in this period."
+    text = f"{metric.label} {metric.format(current.value)}"
+    if current.small:
+        return f"{text} — n = {current.n:,} is too small to rely on."
+    change = summary.change
+    if summary.basis == "snapshot":
+        text += " (snapshot: the data has no churn dates)"
+    elif change is None or summary.previous is None or summary.previous.value is None:
+        text += f", no data for the previous {days} days to compare"
+    elif summary.comparison.significant:
+        direction = "up" if change > 0 else "down"
+        text += f", {direction} {metric.format_change(abs(change)).lstrip('+')} on the previous {days} days"
+    else:
+        text += f", no significant change on the previous {days} days ({metric.format_change(change)})"
+    return f"{text}, n = {current.n:,}."
+
+
+def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
+    """A bordered tile: big number, change coloured only when significant, n, interval, sparkline."""
+    metric, current = summary.metric, summary.current
+    with st.container(border=True):
+        value = metric.format(current.value) if not current.small else "n too small"
+        delta = None
+        if summary.change is not None and not current.small:
+            delta = metric.format_change(summary.change) + (
+                "" if summary.comparison.significant else " (not significant)"
+            )
+        colour = "off"
+        if summary.improved is not None:
+            colour = "normal" if metric.higher_is_better else "inverse"
+        st.metric(
+            metric.label,
+            value,
+            delta,
+            delta_color=colour,
+            help=metric.help,
+            chart_data=spark or None,
+            chart_type="line",
+            border=False,
+        )
+        interval = ""
+        if current.ci_low is not None and current.ci_high is not None and not current.small:
+            interval = f" · 95% range {metric.format(current.ci_low)} – {metric.format(current.ci_high)}"
+        st.caption(f"n = {current.n:,}{interval}")
+        st.markdown(sentence(summary, days))
+
+
+def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = None, on_select: str = "ignore"):
+    """A chart with its data as a CSV download beside it."""
+    event = st.plotly_chart(
+        fig, key=key, on_select=on_select, config={"displaylogo": False}, selection_mode=("points",)
+    )
+    st.download_button(
+        "Download data (CSV)",
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"download_{key or name}",
+    )
+    return event

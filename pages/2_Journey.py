@@ -1,0 +1,5 @@
+"""Journey page (being built)."""
+
+from cx import ui
+
+filters = ui.setup_page("Journey")

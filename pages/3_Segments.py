@@ -1,0 +1,5 @@
+"""Segments page (being built)."""
+
+from cx import ui
+
+filters = ui.setup_page("Segments")

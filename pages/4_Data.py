@@ -1,0 +1,5 @@
+"""Data page (being built)."""
+
+from cx import ui
+
+filters = ui.setup_page("Data")
