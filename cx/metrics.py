@@ -14,6 +14,7 @@ this module, so nobody recomputes NPS on a page.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
