@@ -1,0 +1,56 @@
+# Two commands: `make run` (dashboard on the demo database) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DB     ?= $(or $(CX_DB),data/cx.duckdb)
+PORT   ?= 8501
+
+.PHONY: run test test-fast lint format demo bench chromium clean
+
+run: $(VENV)/.runtime $(DB)
+	$(PY) -m streamlit run dashboard.py --server.address 127.0.0.1 --server.port $(PORT)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+# Built only when missing: the demo database with 20,000 customers and 1,000,000 interactions.
+$(DB): | $(VENV)/.runtime
+	$(PY) -m cx demo --db $(DB)
+
+demo: $(VENV)/.runtime
+	$(PY) -m cx demo --db $(DB) --force
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	else echo "Browser tests need Debian's Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium' and try again."; exit 1; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check cx pages tests dashboard.py
+	$(PY) -m ruff format --check cx pages tests dashboard.py
+
+format: $(VENV)/.dev
+	$(PY) -m ruff format cx pages tests dashboard.py
+	$(PY) -m ruff check --fix cx pages tests dashboard.py
+
+test: $(VENV)/.dev chromium lint
+	$(PY) -m pytest -q
+
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -q -m "not e2e and not slow"
+
+bench: $(VENV)/.runtime
+	$(PY) -m cx.bench
+
+clean:
+	rm -rf test-artifacts .pytest_cache
