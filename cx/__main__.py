@@ -18,15 +18,18 @@ SUBCOMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m cx", description="CX dashboard command line")
     commands = parser.add_subparsers(dest="command", required=True)
-    modules = {}
+    chosen = None
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
-        module.add_arguments(commands.add_parser(name, help=help_text, description=module.__doc__))
-        modules[name] = module
+        subparser = commands.add_parser(name, help=help_text, formatter_class=argparse.RawDescriptionHelpFormatter)
+        if argv and argv[0] == name:  # import only the command being run: keeps start-up quick
+            chosen = importlib.import_module(module_name)
+            subparser.description = chosen.__doc__
+            chosen.add_arguments(subparser)
     args = parser.parse_args(argv)
-    return modules[args.command].run(args)
+    return chosen.run(args)
 
 
 if __name__ == "__main__":

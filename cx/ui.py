@@ -127,9 +127,6 @@ def set_filters(new: Filters, **page_params: str | list[str] | None) -> None:
     params.update({k: v for k, v in page_params.items() if v})
     st.query_params.from_dict(params)
     st.session_state[STATE_KEY] = new.to_query_params()
-    for key in list(st.session_state.keys()):
-        if str(key).startswith("filter_"):
-            del st.session_state[key]
 
 
 def _filter_keys(keys) -> list[str]:
@@ -137,49 +134,51 @@ def _filter_keys(keys) -> list[str]:
 
 
 def sidebar_filters(params: dict[str, list[str]]) -> Filters:
-    """Date range and field filters in the sidebar, initialised from the URL and written back to it."""
+    """Date range and field filters in the sidebar.
+
+    The URL is the source of truth: on every run the widgets are set from it, and a
+    widget's change callback writes the new choice back to it. (Streamlit resets widget
+    state on a page switch, so widgets cannot be trusted to carry filters themselves.)
+    """
     requested = Filters.from_query_params(params)
     bounds = query(metrics.data_range)
     first, last = bounds if bounds else (date.today() - timedelta(days=365), date.today())
     if not params.get("from"):  # no dates chosen: the last 90 days of data, not of the calendar
         requested = Filters.default(today=last).with_values(**dict(requested.where))
     state = st.session_state
-    state.setdefault("filter_dates", (requested.start, requested.end))
+    picking = isinstance(state.get("filter_dates"), tuple | list) and len(state["filter_dates"]) == 1
+    if not picking:  # half-way through choosing a range in the calendar: leave it alone
+        state["filter_dates"] = (requested.start, requested.end)
     with st.sidebar:
         st.markdown("**Filters**")
-        dates = st.date_input(
-            "Date range",
-            key="filter_dates",
-            min_value=min(first, requested.start),
-            max_value=max(last, requested.end),
-            format="YYYY-MM-DD",
-            help="Figures cover this period; changes compare it with the previous period of equal length.",
-        )
-        start, end = dates if isinstance(dates, tuple | list) and len(dates) == 2 else (requested.start, requested.end)
-        chosen = requested.with_values(**{f: None for f in FILTER_FIELDS})
-        chosen = Filters(start=start, end=end, where=chosen.where)
+        st.date_input("Date range", key="filter_dates", min_value=min(first, requested.start),
+                      max_value=max(last, requested.end), format="YYYY-MM-DD", on_change=_widgets_changed,
+                      args=(requested,),
+                      help="Figures cover this period; changes compare it with the previous period of equal length.")
         for field_name in FILTER_FIELDS:
             options = query(metrics.field_values, field_name)
-            current = [v for v in requested.values(field_name) if v in options] or list(requested.values(field_name))
-            state.setdefault(f"filter_{field_name}", current)
-            values = st.multiselect(
-                label(field_name), sorted(set(options) | set(current)), key=f"filter_{field_name}", placeholder="All"
-            )
-            chosen = chosen.with_values(**{field_name: values})
-        if any(k.startswith(ATTRIBUTE_PREFIX) or k == "touchpoint" for k, _ in chosen.where):
-            st.caption(
-                "Also filtered: "
-                + "; ".join(f"{label(k)} = {', '.join(v)}" for k, v in chosen.where if k not in FILTER_FIELDS)
-            )
-        if chosen.where:
-            st.button(
-                "Clear filters",
-                on_click=set_filters,
-                args=(Filters(start=start, end=end),),
-                icon=":material/filter_alt_off:",
-            )
+            state[f"filter_{field_name}"] = list(requested.values(field_name))
+            st.multiselect(label(field_name), sorted(set(options) | set(requested.values(field_name))),
+                           key=f"filter_{field_name}", placeholder="All", on_change=_widgets_changed,
+                           args=(requested,))
+        others = [(k, v) for k, v in requested.where if k not in FILTER_FIELDS]
+        if others:
+            st.caption("Also filtered: " + "; ".join(f"{label(k)} = {', '.join(v)}" for k, v in others))
+        if requested.where:
+            st.button("Clear filters", on_click=set_filters, args=(Filters(start=requested.start, end=requested.end),),
+                      icon=":material/filter_alt_off:")
+    _write_url(requested)
+    return requested
+
+
+def _widgets_changed(requested: Filters) -> None:
+    """A sidebar widget changed: rebuild the filters from the widgets and write them to the URL."""
+    state = st.session_state
+    dates = state.get("filter_dates")
+    start, end = dates if isinstance(dates, tuple | list) and len(dates) == 2 else (requested.start, requested.end)
+    chosen = Filters(start=start, end=end, where=requested.where)
+    chosen = chosen.with_values(**{f: state.get(f"filter_{f}") for f in FILTER_FIELDS})
     _write_url(chosen)
-    return chosen
 
 
 def _write_url(chosen: Filters) -> None:
@@ -280,3 +279,36 @@ def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = 
         key=f"download_{key or name}",
     )
     return event
+
+
+# --- headlines, help and drill-downs (Journey and Segments pages) -------------------------------
+
+
+def headline(text: str) -> None:
+    """A chart's one-line finding, in large type above it."""
+    st.markdown(f'<p class="cx-headline">{text}</p>', unsafe_allow_html=True)
+
+
+def how_we_compute(*paragraphs: str) -> None:
+    with st.popover("How we compute this", icon=":material/help:"):
+        for paragraph in paragraphs:
+            st.markdown(paragraph)
+
+
+def selected(event, field: str = "y") -> str | None:
+    """The category of the first point the user selected on a chart (`x`, `y` or `label`), if any."""
+    try:
+        points = event.selection.points if hasattr(event, "selection") else event["selection"]["points"]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    for point in points or []:
+        value = point.get(field)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def drill(new: Filters, **page_params: str | list[str] | None) -> None:
+    """Apply a drill-down's filters, then rerun so the page and the URL follow."""
+    set_filters(new, **page_params)
+    st.rerun()
