@@ -102,3 +102,255 @@ def trend(frame: pd.DataFrame, metric: Metric, grain: str = "month") -> go.Figur
 def sparkline_values(frame: pd.DataFrame) -> list[float]:
     """The trend as a plain list for a KPI tile's small line (periods without data left out)."""
     return [float(v) for v in frame.sort_values("period")["value"].dropna()]
+
+
+# --- journey and segments -------------------------------------------------------------------------
+
+
+def _flag_colour(flag: str | None, small: bool, base: str = NEUTRAL) -> str:
+    """Blue/vermillion only for a significant difference; grey for small samples."""
+    if small:
+        return MUTED
+    return {"better": GOOD, "worse": BAD}.get(flag or "", base)
+
+
+def ranked_bars(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    value_label: str,
+    value_format: str = ".1f",
+    suffix: str = "",
+    flag: str | None = "direction",
+    sort: bool = True,
+    higher_is_better: bool = True,
+    reference: float | None = None,
+    reference_label: str = "all",
+) -> go.Figure:
+    """Horizontal bars with 95% whiskers and n, best at the top; significant differences coloured.
+
+    Expects columns `label`, value, n, ci_low, ci_high, small and optionally a flag column holding
+    "better"/"worse"/None. Rows with too small a sample are grey and say "n too small".
+    """
+    rows = frame[frame["value"].notna()].copy()
+    if sort:
+        rows = rows.assign(_small=rows["small"].astype(bool)).sort_values(
+            ["_small", "value"], ascending=[False, higher_is_better]
+        )
+    else:
+        rows = rows.iloc[::-1]  # plotly draws the first category at the bottom
+    small = rows["small"].astype(bool).tolist()
+    flags = rows[flag].tolist() if flag and flag in rows else [None] * len(rows)
+    colours = [_flag_colour(f if isinstance(f, str) else None, s, PALETTE[0] if not flag else NEUTRAL)
+               for f, s in zip(flags, small, strict=True)]  # fmt: skip
+    low = (rows["value"] - rows["ci_low"]).clip(lower=0).fillna(0)
+    high = (rows["ci_high"] - rows["value"]).clip(lower=0).fillna(0)
+    text = [
+        "n too small" if s else f"{v:{value_format}}{suffix} · n = {int(n):,}"
+        for v, n, s in zip(rows["value"], rows["n"], small, strict=True)
+    ]
+    figure = go.Figure(
+        go.Bar(
+            x=rows["value"],
+            y=rows[label].astype(str),
+            orientation="h",
+            marker=dict(color=colours),
+            error_x=dict(type="data", array=high, arrayminus=low, color="#4B5563", thickness=1.5, width=4),
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=rows[["n", "ci_low", "ci_high"]].to_numpy(),
+            hovertemplate=(
+                f"<b>%{{y}}</b><br>{value_label} %{{x:{value_format}}}{suffix}"
+                f"<br>95% interval %{{customdata[1]:{value_format}}} – %{{customdata[2]:{value_format}}}"
+                "<br>n = %{customdata[0]:,}<extra></extra>"
+            ),
+        )
+    )
+    if reference is not None:
+        figure.add_vline(x=reference, line=dict(color=NEUTRAL, dash="dot", width=1.5))
+        figure.add_annotation(
+            x=reference, y=1, yref="paper", text=f"{reference_label} {reference:{value_format}}{suffix}",
+            showarrow=False, yanchor="bottom", font=dict(color=NEUTRAL, size=13),
+        )  # fmt: skip
+    figure.update_layout(
+        template=TEMPLATE,
+        height=max(260, 46 * len(rows) + 90),
+        xaxis_title=value_label,
+        yaxis=dict(showgrid=False, automargin=True),
+        xaxis=dict(showgrid=True, gridcolor="#E5E7EB", rangemode="tozero" if rows["value"].min() >= 0 else "normal"),
+        showlegend=False,
+        margin=dict(l=10, r=140, t=40, b=10),
+    )
+    return figure
+
+
+def volume_satisfaction(frame: pd.DataFrame) -> go.Figure:
+    """Touchpoints by volume (x) and CSAT (y): busy and poorly rated ones fall bottom-right.
+
+    A touchpoint whose CSAT fell significantly is vermillion; small samples grey and hollow.
+    Dotted lines at the median volume and the volume-weighted CSAT split the quadrants.
+    """
+    rows = frame[frame["csat"].notna()]
+    small = rows["csat_small"].astype(bool)
+    colours = [MUTED if s else BAD if d else PALETTE[0] for s, d in zip(small, rows["csat_dropped"], strict=True)]
+    figure = go.Figure(
+        go.Scatter(
+            x=rows["volume"],
+            y=rows["csat"],
+            mode="markers+text",
+            text=rows["touchpoint"],
+            textposition="top center",
+            textfont=dict(size=13),
+            marker=dict(
+                size=16,
+                color=colours,
+                symbol=["circle-open" if s else "circle" for s in small],
+                line=dict(width=2, color=colours),
+            ),
+            customdata=rows[["csat_n", "journey_stage", "csat_change"]].to_numpy(),
+            hovertemplate=(
+                "<b>%{text}</b> (%{customdata[1]})<br>%{x:,} interactions<br>CSAT %{y:.1f}%"
+                "<br>change %{customdata[2]:+.1f} pts<br>n = %{customdata[0]:,}<extra></extra>"
+            ),
+        )
+    )
+    usable = rows[~small]
+    if len(usable):
+        figure.add_vline(x=float(rows["volume"].median()), line=dict(color=NEUTRAL, dash="dot", width=1))
+        weighted = float((usable["csat"] * usable["csat_n"]).sum() / usable["csat_n"].sum())
+        figure.add_hline(y=weighted, line=dict(color=NEUTRAL, dash="dot", width=1))
+    figure.update_layout(
+        template=TEMPLATE,
+        height=480,
+        xaxis_title="Interactions in the period",
+        yaxis_title="CSAT (%)",
+        showlegend=False,
+        xaxis=dict(type="log" if len(rows) and rows["volume"].max() > 20 * max(rows["volume"].min(), 1) else "linear"),
+    )
+    return figure
+
+
+def heatmap(frame: pd.DataFrame, metric_labels: dict[str, str]) -> go.Figure:
+    """Segment × metric: the value in each cell; blue/vermillion only where the segment differs
+    significantly from the rest (better/worse), pale where it does not, grey where n is too small."""
+    groups = list(dict.fromkeys(frame["group"]))
+    keys = list(dict.fromkeys(frame["metric"]))
+    score = {"better": 1.0, "worse": -1.0}
+    z, text, hover = [], [], []
+    for group in groups:
+        z_row, text_row, hover_row = [], [], []
+        for key in keys:
+            cell = frame[(frame["group"] == group) & (frame["metric"] == key)]
+            if cell.empty:
+                z_row.append(None)
+                text_row.append("–")
+                hover_row.append("no data")
+                continue
+            c = cell.iloc[0]
+            small = bool(c["small"]) or pd.isna(c["value"])
+            direction = c["direction"] if isinstance(c["direction"], str) else None
+            z_row.append(2.0 if small else score.get(direction, 0.0))
+            text_row.append(c["text"])
+            hover_row.append(
+                f"n = {int(c['n']):,}" + (f" · {direction} than the rest (significant)" if direction else "")
+            )
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
+    # Discrete scale: -1 worse, 0 no significant difference, 1 better, 2 too small.
+    colourscale = [
+        [0.0, BAD], [0.25, BAD], [0.25, "#F3F4F6"], [0.5, "#F3F4F6"],
+        [0.5, GOOD], [0.75, GOOD], [0.75, "#E5E7EB"], [1.0, "#E5E7EB"],
+    ]  # fmt: skip
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[metric_labels.get(k, k) for k in keys],
+            y=groups,
+            text=text,
+            customdata=hover,
+            texttemplate="%{text}",
+            textfont=dict(size=16),
+            zmin=-1.5,
+            zmax=2.5,
+            colorscale=colourscale,
+            showscale=False,
+            xgap=3,
+            ygap=3,
+            hovertemplate="<b>%{y}</b> · %{x}<br>%{text}<br>%{customdata}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        template=TEMPLATE,
+        height=max(240, 56 * len(groups) + 90),
+        xaxis=dict(side="top", showline=False, ticks=""),
+        yaxis=dict(autorange="reversed", showgrid=False),
+    )
+    return figure
+
+
+def funnel(frame: pd.DataFrame) -> go.Figure:
+    """Customers reaching each journey stage; one funnel per group when the flow is split."""
+    figure = go.Figure()
+    groups = list(dict.fromkeys(frame["group"]))
+    for index, group in enumerate(groups):
+        rows = frame[frame["group"] == group]
+        figure.add_trace(
+            go.Funnel(
+                name=str(group),
+                y=rows["journey_stage"].str.capitalize(),
+                x=rows["reached"],
+                textinfo="value+percent initial",
+                marker=dict(color=PALETTE[index % len(PALETTE)]),
+                customdata=rows[["stopped", "stopped_share"]].to_numpy(),
+                hovertemplate=(
+                    "<b>%{y}</b><br>%{x:,} customers reached it<br>%{customdata[0]:,} went no further "
+                    "(%{customdata[1]:.0f}%)<extra>" + str(group) + "</extra>"
+                ),
+            )
+        )
+    figure.update_layout(template=TEMPLATE, height=420, showlegend=len(groups) > 1, funnelmode="group")
+    return figure
+
+
+def channel_dots(frame: pd.DataFrame) -> go.Figure:
+    """CSAT of each touchpoint by channel: a dot per channel on the touchpoint's row.
+
+    A channel significantly worse than the touchpoint's other channels is a vermillion diamond.
+    """
+    figure = go.Figure()
+    channels = list(dict.fromkeys(frame["channel"]))
+    for index, channel in enumerate(channels):
+        rows = frame[frame["channel"] == channel]
+        colour = PALETTE[index % len(PALETTE)]
+        worse = rows["worse"].astype(bool)
+        small = rows["small"].astype(bool)
+        figure.add_trace(
+            go.Scatter(
+                x=rows["csat"],
+                y=rows["touchpoint"],
+                mode="markers",
+                name=str(channel),
+                marker=dict(
+                    size=[18 if w else 13 for w in worse],
+                    color=[BAD if w else MUTED if s else colour for w, s in zip(worse, small, strict=True)],
+                    symbol=[
+                        "diamond" if w else "circle-open" if s else "circle" for w, s in zip(worse, small, strict=True)
+                    ],
+                    line=dict(width=2, color=[BAD if w else colour for w in worse]),
+                ),
+                customdata=rows[["n", "other_channels_csat", "channel"]].to_numpy(),
+                hovertemplate=(
+                    "<b>%{y}</b> · %{customdata[2]}<br>CSAT %{x:.1f}% (n = %{customdata[0]:,})"
+                    "<br>other channels %{customdata[1]:.1f}%<extra></extra>"
+                ),
+            )
+        )
+    figure.update_layout(
+        template=TEMPLATE,
+        height=max(280, 34 * frame["touchpoint"].nunique() + 110),
+        xaxis_title="CSAT (%)",
+        yaxis=dict(showgrid=True, gridcolor="#F3F4F6", automargin=True, categoryorder="category descending"),
+    )
+    return figure

@@ -61,9 +61,9 @@ class Metric:
         if self.unit == "pts":
             return f"{change:+.{self.decimals}f} pts"
         if self.unit == "s":
-            return ("+" if change >= 0 else "−") + format_duration(abs(change))
+            return ("+" if change >= 0 else "-") + format_duration(abs(change))
         if self.unit == "$":
-            return f"{'+' if change >= 0 else '−'}${abs(change):,.0f}"
+            return f"{'+' if change >= 0 else '-'}${abs(change):,.0f}"
         return f"{change:+.2f}"
 
 

@@ -24,10 +24,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="database file (default: $CX_DB or data/cx.duckdb)")
     parser.add_argument("--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD (inclusive)")
-    parser.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
-                        help="keep only matching rows; repeat a field to allow several values")
-    parser.add_argument("--compare-previous", action="store_true",
-                        help="also compute the previous period of equal length and test the change")
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="keep only matching rows; repeat a field to allow several values",
+    )
+    parser.add_argument(
+        "--compare-previous",
+        action="store_true",
+        help="also compute the previous period of equal length and test the change",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -38,7 +46,11 @@ def parse_where(items: list[str]) -> dict[str, list[str]]:
         if not separator or not name.strip():
             raise ValueError(f"--where takes FIELD=VALUE, got {item!r}")
         name = name.strip()
-        field = name if name in CUSTOMER_FIELDS + EVENT_FIELDS or name.startswith(ATTRIBUTE_PREFIX) else ATTRIBUTE_PREFIX + name
+        field = (
+            name
+            if name in CUSTOMER_FIELDS + EVENT_FIELDS or name.startswith(ATTRIBUTE_PREFIX)
+            else ATTRIBUTE_PREFIX + name
+        )
         where.setdefault(field, []).append(value.strip())
     return where
 
@@ -77,29 +89,79 @@ def compute(backend, filters: Filters, compare_previous: bool) -> dict[str, Any]
         "from": filters.start.isoformat(),
         "to": filters.end.isoformat(),
     }
-    output["nps"] = _metric_object(nps, {
-        "value": nps.current.value, "n": nps.current.n, "promoters": nps.extra.get("promoters"),
-        "passives": nps.extra.get("passives"), "detractors": nps.extra.get("detractors"),
-        "margin_of_error": nps.extra.get("margin_of_error"), "ci_low": nps.current.ci_low,
-        "ci_high": nps.current.ci_high, "unit": "responses"}, compare_previous)
-    output["csat"] = _metric_object(csat, {
-        "value": csat.current.value, "n": csat.current.n, "mean": csat.extra.get("mean"),
-        "ci_low": csat.current.ci_low, "ci_high": csat.current.ci_high}, compare_previous)
-    output["ces"] = _metric_object(ces, {
-        "value": ces.current.value, "n": ces.current.n, "easy_share": ces.extra.get("easy_share"),
-        "ci_low": ces.current.ci_low, "ci_high": ces.current.ci_high}, compare_previous)
+    output["nps"] = _metric_object(
+        nps,
+        {
+            "value": nps.current.value,
+            "n": nps.current.n,
+            "promoters": nps.extra.get("promoters"),
+            "passives": nps.extra.get("passives"),
+            "detractors": nps.extra.get("detractors"),
+            "margin_of_error": nps.extra.get("margin_of_error"),
+            "ci_low": nps.current.ci_low,
+            "ci_high": nps.current.ci_high,
+            "unit": "responses",
+        },
+        compare_previous,
+    )
+    output["csat"] = _metric_object(
+        csat,
+        {
+            "value": csat.current.value,
+            "n": csat.current.n,
+            "mean": csat.extra.get("mean"),
+            "ci_low": csat.current.ci_low,
+            "ci_high": csat.current.ci_high,
+        },
+        compare_previous,
+    )
+    output["ces"] = _metric_object(
+        ces,
+        {
+            "value": ces.current.value,
+            "n": ces.current.n,
+            "easy_share": ces.extra.get("easy_share"),
+            "ci_low": ces.current.ci_low,
+            "ci_high": ces.current.ci_high,
+        },
+        compare_previous,
+    )
     for key, summary in (("churn_rate", churn), ("retention_rate", retention)):
-        output[key] = _metric_object(summary, {
-            "value": summary.current.value, "churned": summary.extra.get("churned"),
-            "customers": summary.extra.get("customers"), "basis": summary.basis,
-            "ci_low": summary.current.ci_low, "ci_high": summary.current.ci_high}, compare_previous)
-    output["response_time"] = _metric_object(response, {
-        "median_s": response.current.value, "p90_s": response.extra.get("p90"), "n": response.current.n,
-        "ci_low": response.current.ci_low, "ci_high": response.current.ci_high}, compare_previous)
-    output["clv"] = _metric_object(clv, {
-        "value": clv.current.value, "basis": "observed to date", "n": clv.current.n,
-        "ci_low": clv.current.ci_low, "ci_high": clv.current.ci_high,
-        "projected": projected.current.value}, compare_previous)
+        output[key] = _metric_object(
+            summary,
+            {
+                "value": summary.current.value,
+                "churned": summary.extra.get("churned"),
+                "customers": summary.extra.get("customers"),
+                "basis": summary.basis,
+                "ci_low": summary.current.ci_low,
+                "ci_high": summary.current.ci_high,
+            },
+            compare_previous,
+        )
+    output["response_time"] = _metric_object(
+        response,
+        {
+            "median_s": response.current.value,
+            "p90_s": response.extra.get("p90"),
+            "n": response.current.n,
+            "ci_low": response.current.ci_low,
+            "ci_high": response.current.ci_high,
+        },
+        compare_previous,
+    )
+    output["clv"] = _metric_object(
+        clv,
+        {
+            "value": clv.current.value,
+            "basis": "observed to date",
+            "n": clv.current.n,
+            "ci_low": clv.current.ci_low,
+            "ci_high": clv.current.ci_high,
+            "projected": projected.current.value,
+        },
+        compare_previous,
+    )
     return output
 
 
@@ -111,9 +173,18 @@ def default_range(backend) -> tuple[date, date]:
 
 
 def _text(result: dict[str, Any]) -> str:
-    lines = [f"{result['from']} – {result['to']}  ({', '.join(f'{k}={v}' for k, v in result['filters'].items()) or 'all customers'})"]
-    labels = {"nps": "NPS", "csat": "CSAT %", "ces": "CES mean", "churn_rate": "Churn %", "retention_rate": "Retention %",
-              "response_time": "First response median (s)", "clv": "CLV observed"}
+    lines = [
+        f"{result['from']} – {result['to']}  ({', '.join(f'{k}={v}' for k, v in result['filters'].items()) or 'all customers'})"
+    ]
+    labels = {
+        "nps": "NPS",
+        "csat": "CSAT %",
+        "ces": "CES mean",
+        "churn_rate": "Churn %",
+        "retention_rate": "Retention %",
+        "response_time": "First response median (s)",
+        "clv": "CLV observed",
+    }
     for key, name in labels.items():
         item = result[key]
         if item is None:

@@ -151,22 +151,37 @@ def sidebar_filters(params: dict[str, list[str]]) -> Filters:
         state["filter_dates"] = (requested.start, requested.end)
     with st.sidebar:
         st.markdown("**Filters**")
-        st.date_input("Date range", key="filter_dates", min_value=min(first, requested.start),
-                      max_value=max(last, requested.end), format="YYYY-MM-DD", on_change=_widgets_changed,
-                      args=(requested,),
-                      help="Figures cover this period; changes compare it with the previous period of equal length.")
+        st.date_input(
+            "Date range",
+            key="filter_dates",
+            min_value=min(first, requested.start),
+            max_value=max(last, requested.end),
+            format="YYYY-MM-DD",
+            on_change=_widgets_changed,
+            args=(requested,),
+            help="Figures cover this period; changes compare it with the previous period of equal length.",
+        )
         for field_name in FILTER_FIELDS:
             options = query(metrics.field_values, field_name)
             state[f"filter_{field_name}"] = list(requested.values(field_name))
-            st.multiselect(label(field_name), sorted(set(options) | set(requested.values(field_name))),
-                           key=f"filter_{field_name}", placeholder="All", on_change=_widgets_changed,
-                           args=(requested,))
+            st.multiselect(
+                label(field_name),
+                sorted(set(options) | set(requested.values(field_name))),
+                key=f"filter_{field_name}",
+                placeholder="All",
+                on_change=_widgets_changed,
+                args=(requested,),
+            )
         others = [(k, v) for k, v in requested.where if k not in FILTER_FIELDS]
         if others:
             st.caption("Also filtered: " + "; ".join(f"{label(k)} = {', '.join(v)}" for k, v in others))
         if requested.where:
-            st.button("Clear filters", on_click=set_filters, args=(Filters(start=requested.start, end=requested.end),),
-                      icon=":material/filter_alt_off:")
+            st.button(
+                "Clear filters",
+                on_click=set_filters,
+                args=(Filters(start=requested.start, end=requested.end),),
+                icon=":material/filter_alt_off:",
+            )
     _write_url(requested)
     return requested
 
@@ -253,6 +268,7 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
             value,
             delta,
             delta_color=colour,
+            delta_arrow="off" if not summary.change else ("up" if summary.change > 0 else "down"),
             help=metric.help,
             chart_data=spark or None,
             chart_type="line",
