@@ -1,0 +1,88 @@
+"""Overview and Trends pages under streamlit.testing.v1.AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cx import db, metrics
+from cx.filters import Filters
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def overview() -> AppTest:
+    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+
+
+def trends() -> AppTest:
+    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90).switch_page("pages/1_Trends.py")
+
+
+def test_overview_shows_six_tiles_with_n_and_a_sentence_each(demo_app_db):
+    at = overview().run()
+    assert not at.exception
+    assert sorted(m.label for m in at.metric) == sorted(
+        ["NPS", "CSAT", "CES", "Churn rate", "Retention", "First response (median)"]
+    )
+    sentences = [md.value for md in at.markdown if "previous" in md.value and "n = " in md.value]
+    assert len(sentences) == 6
+    assert all("n = " in c.value for c in at.caption if c.value.startswith("n = "))
+
+
+def test_overview_tiles_show_the_metric_layer_numbers(demo_app_db):
+    at = overview().run()
+    start, end = at.query_params["from"], at.query_params["to"]
+    filters = Filters.from_query_params({"from": start, "to": end})
+    with db.reading(demo_app_db) as backend:
+        expected = metrics.summary(backend, "nps", filters)
+    assert at.metric[0].value == metrics.METRICS["nps"].format(expected.current.value)
+
+
+def test_overview_url_carries_the_default_period(demo_app_db):
+    at = overview().run()
+    assert {"from", "to"} <= set(at.query_params)
+
+
+def test_a_segment_filter_changes_the_overview(demo_app_db):
+    at = overview().run()
+    before = [m.value for m in at.metric]
+    at.multiselect(key="filter_segment").set_value(["Consumer"]).run()
+    assert not at.exception
+    assert at.query_params["segment"] in ("Consumer", ["Consumer"])
+    assert [m.value for m in at.metric] != before
+
+
+def test_trends_page_draws_the_chosen_metric_with_its_band(demo_app_db):
+    at = trends()
+    at.query_params.update({"metric": "csat", "grain": "month", "from": "2025-06-01", "to": "2026-05-31"})
+    at.run()
+    assert not at.exception
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "95% interval" in spec and "CSAT" in spec
+    headline = [md.value for md in at.markdown if md.value.startswith('<p class="cx-headline"')]
+    assert headline and "CSAT" in headline[0]
+
+
+@pytest.mark.parametrize("split", ["segment", "attr.industry", "channel"])
+def test_trends_split_draws_one_line_per_group(demo_app_db, split):
+    at = trends()
+    at.query_params.update({"metric": "csat", "grain": "quarter", "split": split})
+    at.run()
+    assert not at.exception
+    with db.reading(demo_app_db) as backend:
+        groups = metrics.field_values(backend, split)
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert sum(f'"name":"{group}"' in spec for group in groups) >= 2
+
+
+def test_trends_changes_with_the_date_range(demo_app_db):
+    at = trends().run()
+    first = at.get("plotly_chart")[0].proto.spec
+    at.date_input(key="filter_dates").set_value(
+        (Filters.default().start.replace(year=2025), Filters.default().end.replace(year=2025))
+    ).run()
+    assert not at.exception
+    assert at.get("plotly_chart")[0].proto.spec != first
