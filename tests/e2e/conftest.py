@@ -51,9 +51,23 @@ class Server:
     def start(self) -> Server:
         ARTIFACTS.mkdir(exist_ok=True)
         env = {**os.environ, "CX_DB": str(self.database), "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-                   "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
-                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard.py"),
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -80,9 +94,25 @@ def demo_db(tmp_path_factory) -> Path:
     """A small but complete demo database, built once for the browser tests."""
     path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
     subprocess.run(
-        [sys.executable, "-m", "cx", "demo", "--db", str(path), "--customers", "3000", "--interactions", "120000",
-         "--responses", "15000", "--seed", "11"],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "cx",
+            "demo",
+            "--db",
+            str(path),
+            "--customers",
+            "3000",
+            "--interactions",
+            "120000",
+            "--responses",
+            "15000",
+            "--seed",
+            "11",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     return path
 

@@ -62,7 +62,12 @@ def test_deep_link_on_a_fresh_server_gets_the_full_page_setup(demo_db, page: Pag
         wait_for_app(page)
         assert page.title() == "Trends · CX dashboard"  # the page config ran, not a bare page script
         assert page.locator("[data-testid='stSidebar']").get_by_text("Filters", exact=True).is_visible()
-        assert "SMB" in page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Segment").inner_text()
+        assert (
+            "SMB"
+            in page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']")
+            .filter(has_text="Segment")
+            .inner_text()
+        )
         assert page.get_by_role("combobox", name="Metric").input_value() == "CSAT"
         assert page.locator(".js-plotly-plot").count() == 1
         assert app_errors(page) == []
@@ -99,4 +104,9 @@ def test_filters_follow_the_user_to_another_page(server: Server, page: Page):
     page.wait_for_url("**/Trends**", timeout=30_000)
     wait_for_app(page)
     assert "region=Europe" in page.url
-    assert "Europe" in page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Region").inner_text()
+    assert (
+        "Europe"
+        in page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']")
+        .filter(has_text="Region")
+        .inner_text()
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -56,7 +57,10 @@ def test_responses_outside_the_period_are_left_out(db_file):
 
 def test_csat_is_the_share_of_4_and_5_with_wilson_interval(db_file):
     scores = [5, 4, 4, 3, 1, 5, 2, 4, 5, 3]  # 6 of 10 are 4-5
-    rows = [dict(response_id=f"S{i}", responded_at=datetime(2026, 1, 5), survey="csat", score=s) for i, s in enumerate(scores)]
+    rows = [
+        dict(response_id=f"S{i}", responded_at=datetime(2026, 1, 5), survey="csat", score=s)
+        for i, s in enumerate(scores)
+    ]
     build_db(db_file, responses=rows)
     result = summary(db_file, "csat")
     assert result.current.value == pytest.approx(60.0)
@@ -68,7 +72,10 @@ def test_csat_is_the_share_of_4_and_5_with_wilson_interval(db_file):
 
 def test_ces_is_the_mean_with_share_of_easy_answers(db_file):
     scores = [7, 6, 5, 2, 5]  # mean 5.0, 4 of 5 answer 5-7
-    rows = [dict(response_id=f"E{i}", responded_at=datetime(2026, 1, 5), survey="ces", score=s) for i, s in enumerate(scores)]
+    rows = [
+        dict(response_id=f"E{i}", responded_at=datetime(2026, 1, 5), survey="ces", score=s)
+        for i, s in enumerate(scores)
+    ]
     build_db(db_file, responses=rows)
     result = summary(db_file, "ces")
     assert result.current.value == pytest.approx(5.0)
@@ -111,7 +118,9 @@ def test_churn_without_dates_is_a_labelled_snapshot(db_file):
 
 def test_attribute_filters_and_splits_use_imported_attributes(db_file):
     customers = [dict(customer_id=str(i), churned=i % 2 == 0) for i in range(8)]
-    attributes = [dict(customer_id=str(i), attribute="Contract", value="Monthly" if i < 4 else "Annual") for i in range(8)]
+    attributes = [
+        dict(customer_id=str(i), attribute="Contract", value="Monthly" if i < 4 else "Annual") for i in range(8)
+    ]
     build_db(db_file, customers=customers, attributes=attributes)
     monthly = summary(db_file, "churn_rate", JAN.with_attribute("Contract", ["Monthly"]))
     assert monthly.extra["customers"] == 4
@@ -131,9 +140,11 @@ def test_customer_filters_exclude_anonymous_responses(db_file):
 
 
 def test_relationship_nps_counts_each_customers_latest_answer(db_file):
-    responses = nps_rows([0], customer="A", day=datetime(2026, 1, 2), prefix="a1") + nps_rows(
-        [10], customer="A", day=datetime(2026, 1, 20), prefix="a2"
-    ) + nps_rows([8], customer="B", prefix="b")
+    responses = (
+        nps_rows([0], customer="A", day=datetime(2026, 1, 2), prefix="a1")
+        + nps_rows([10], customer="A", day=datetime(2026, 1, 20), prefix="a2")
+        + nps_rows([8], customer="B", prefix="b")
+    )
     build_db(db_file, responses=responses)
     assert summary(db_file, "nps").current.n == 3
     per_customer = summary(db_file, "nps_customers").current
@@ -147,14 +158,19 @@ def test_a_change_is_significant_only_when_the_test_says_so(db_file):
     big = summary(db_file, "nps")
     assert big.change == pytest.approx(40.0) and big.comparison.significant and big.improved is True
 
-    build_db(db_file.with_name("small.duckdb"), responses=nps_rows([10, 0, 10]) + nps_rows([10, 0, 0], day=december, prefix="D"))
+    build_db(
+        db_file.with_name("small.duckdb"),
+        responses=nps_rows([10, 0, 10]) + nps_rows([10, 0, 0], day=december, prefix="D"),
+    )
     small = summary(db_file.with_name("small.duckdb"), "nps")
     assert small.change == pytest.approx(200 / 3) and not small.comparison.significant and small.improved is None
 
 
 def test_median_first_response_time_with_order_statistic_interval(db_file):
     times = [float(t) for t in range(1, 101)]  # median 50.5
-    rows = [dict(interaction_id=f"I{i}", occurred_at=datetime(2026, 1, 5), response_time_s=t) for i, t in enumerate(times)]
+    rows = [
+        dict(interaction_id=f"I{i}", occurred_at=datetime(2026, 1, 5), response_time_s=t) for i, t in enumerate(times)
+    ]
     build_db(db_file, interactions=rows)
     result = summary(db_file, "first_response_time")
     assert result.current.value == pytest.approx(50.5)
@@ -165,8 +181,10 @@ def test_median_first_response_time_with_order_statistic_interval(db_file):
 
 def test_trend_splits_by_segment_with_n_per_period(db_file):
     customers = [dict(customer_id="A", segment="SMB"), dict(customer_id="B", segment="Enterprise")]
-    responses = nps_rows([10, 10], customer="A") + nps_rows([0], customer="B", prefix="B") + nps_rows(
-        [9], customer="A", day=datetime(2026, 2, 3), prefix="F"
+    responses = (
+        nps_rows([10, 10], customer="A")
+        + nps_rows([0], customer="B", prefix="B")
+        + nps_rows([9], customer="A", day=datetime(2026, 2, 3), prefix="F")
     )
     build_db(db_file, customers=customers, responses=responses)
     with db.reading(db_file) as backend:
@@ -177,7 +195,11 @@ def test_trend_splits_by_segment_with_n_per_period(db_file):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    scores=st.lists(st.tuples(st.integers(0, 10), st.sampled_from(["SMB", "Enterprise"]), st.integers(1, 28)), min_size=1, max_size=60)
+    scores=st.lists(
+        st.tuples(st.integers(0, 10), st.sampled_from(["SMB", "Enterprise"]), st.integers(1, 28)),
+        min_size=1,
+        max_size=60,
+    )
 )
 def test_sql_path_agrees_with_plain_python(tmp_path_factory, scores):
     path = tmp_path_factory.mktemp("prop") / "cx.duckdb"
@@ -197,10 +219,20 @@ def test_sql_path_agrees_with_plain_python(tmp_path_factory, scores):
 
 
 def test_filters_round_trip_through_the_url():
-    chosen = Filters.build(date(2026, 1, 1), date(2026, 3, 31), segment=["SMB", "Enterprise"]).with_attribute("Contract", ["Two year"])
+    chosen = Filters.build(date(2026, 1, 1), date(2026, 3, 31), segment=["SMB", "Enterprise"]).with_attribute(
+        "Contract", ["Two year"]
+    )
     assert Filters.from_query_params(chosen.to_query_params()) == chosen
 
 
 def test_previous_period_has_equal_length():
     previous = JAN.previous()
     assert (previous.start, previous.end, previous.days) == (date(2025, 12, 1), date(2025, 12, 31), 31)
+
+
+def test_every_metric_is_documented_in_the_readme():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| ")]
+    for metric in metrics.METRICS.values():
+        name = metric.label.replace(" (median)", "").replace(" (to date)", "").replace(" (per customer)", "")
+        assert any(line.startswith(f"| {name}") or f"| {metric.label}" in line for line in table), metric.label
