@@ -1,5 +1,24 @@
-"""Data page (being built)."""
+"""Data: upload exports, check what we detected, import, and review or undo past imports."""
 
-from cx import ui
+import streamlit as st
 
-filters = ui.setup_page("Data")
+from cx import ingest_ui, ui
+
+ui.setup_page("Data", filters=False)
+st.caption(
+    "Upload CSV, Excel or Parquet exports from your CRM, survey tool or help desk. We detect what each file "
+    "holds and how its columns map; check the preview, then import. Re-importing a file adds nothing twice; "
+    f"rejected rows are kept aside with their reasons. Files up to {ingest_ui.MAX_UPLOAD_MB} MB; larger ones: "
+    "`python -m cx import FILE`."
+)
+uploads = st.file_uploader(
+    "Files to import",
+    type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "parquet"],
+    accept_multiple_files=True,
+    key="uploads",
+)
+for upload in uploads or []:
+    with st.container(border=True):
+        ingest_ui.file_section(upload)
+
+ingest_ui.history()

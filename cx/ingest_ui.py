@@ -1,0 +1,229 @@
+"""The Data page's widgets: one uploaded file's plan, mapping editor, validation report and import; the history.
+
+The engine is cx.ingest; this module only shows its answers and collects the user's corrections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pandas as pd
+import streamlit as st
+
+from cx import db, ingest
+from cx.ingest import mapping as fields
+
+KINDS = {
+    "": "Detect automatically",
+    "customers": "Customers",
+    "interactions": "Interactions",
+    "responses": "Survey responses",
+}
+KEEP = "(keep as attribute)"
+IGNORE = "ignore"
+MAX_UPLOAD_MB = int(os.environ.get("CX_MAX_UPLOAD_MB", "200"))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _analyse(
+    content: bytes, file_name: str, kind: str, mapping: tuple, sheet: str, date_order: str, digest: str
+) -> ingest.ImportPlan:
+    return ingest.analyse(
+        content,
+        file_name=file_name,
+        kind=kind or None,
+        mapping=dict(mapping) or None,
+        sheet=sheet or None,
+        date_order=date_order or None,
+    )
+
+
+def _key(upload, name: str) -> str:
+    return f"{name}_{hashlib.md5(upload.name.encode()).hexdigest()[:8]}_{upload.size}"
+
+
+def file_section(upload) -> None:
+    """Everything about one uploaded file, from what we detected to the import result."""
+    content = upload.getvalue()
+    digest = hashlib.sha256(content).hexdigest()
+    st.subheader(upload.name)
+    if len(content) > MAX_UPLOAD_MB * 1024 * 1024:
+        st.error(
+            f"{upload.name} is {len(content) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB. "
+            "Import it from the command line: python -m cx import FILE"
+        )
+        return
+    choose_kind, choose_sheet, choose_dates = st.columns(3)
+    kind = choose_kind.selectbox("What the file holds", list(KINDS), format_func=KINDS.get, key=_key(upload, "kind"))
+    overrides = st.session_state.get(_key(upload, "overrides"), {})
+    with st.spinner(f"Reading {upload.name}…"):
+        plan = _analyse(
+            content,
+            upload.name,
+            kind,
+            tuple(sorted(overrides.items())),
+            st.session_state.get(_key(upload, "sheet"), ""),
+            st.session_state.get(_key(upload, "dates"), ""),
+            digest,
+        )
+    if plan.sheets and len(plan.sheets) > 1:
+        choose_sheet.selectbox(
+            "Sheet",
+            plan.sheets,
+            index=plan.sheets.index(plan.sheet) if plan.sheet in plan.sheets else 0,
+            key=_key(upload, "sheet"),
+        )
+    if plan.ambiguous_dates or st.session_state.get(_key(upload, "dates")):
+        choose_dates.radio(
+            "Dates are written",
+            ["", "mdy", "dmy"],
+            horizontal=True,
+            key=_key(upload, "dates"),
+            format_func={"": "not chosen", "mdy": "month/day/year", "dmy": "day/month/year"}.get,
+        )
+    if plan.problems:
+        st.error(plan.problems, icon=":material/block:")
+        return
+    if plan.ambiguous_dates:
+        st.warning(
+            f"The dates in {', '.join(plan.ambiguous_dates)} fit both month/day and day/month "
+            "(every day is 12 or less). Say how they are written above.",
+            icon=":material/event:",
+        )
+        return
+    st.markdown(
+        f"**{plan.rows:,} rows** read as **{plan.kind}**"
+        + (f" · format {plan.source_format}" if plan.source_format else "")
+    )
+    for note in plan.notes:
+        st.info(note, icon=":material/info:")
+    _mapping_editor(upload, plan, overrides)
+    with st.expander(f"Preview: the first {len(plan.preview)} rows as they will be stored", expanded=False):
+        st.dataframe(plan.preview, hide_index=True)
+    if plan.errors:
+        st.warning(
+            f"Some rows will be rejected and kept aside (not lost). First {len(plan.errors)}:", icon=":material/rule:"
+        )
+        st.dataframe(pd.DataFrame(plan.errors), hide_index=True)
+    else:
+        st.success("Every row passed the checks.", icon=":material/check_circle:")
+    if st.button(f"Import {upload.name}", type="primary", key=_key(upload, "import"), icon=":material/upload:"):
+        _import(upload, content, plan, kind, overrides)
+    result = st.session_state.get(_key(upload, "result"))
+    if result:
+        _show_result(result)
+
+
+def _mapping_editor(upload, plan: ingest.ImportPlan, overrides: dict[str, str]) -> None:
+    kept = KEEP if plan.kind == "customers" else IGNORE
+    table = pd.DataFrame(
+        {
+            "Column in the file": plan.headers,
+            "Stored as": [plan.mapping.get(h, kept) for h in plan.headers],
+        }
+    )
+    options = [KEEP, *fields.FIELDS] if plan.kind == "customers" else list(fields.FIELDS)
+    with st.expander("Column mapping (correct it here)", expanded=bool(plan.unmapped)):
+        edited = st.data_editor(
+            table,
+            hide_index=True,
+            disabled=["Column in the file"],
+            key=_key(upload, "mapping"),
+            column_config={"Stored as": st.column_config.SelectboxColumn(options=options, required=True)},
+        )
+        changed = {
+            row["Column in the file"]: row["Stored as"]
+            for _, row in edited.iterrows()
+            if row["Stored as"] != plan.mapping.get(row["Column in the file"], kept) and row["Stored as"] != KEEP
+        }
+        if changed and st.button("Apply mapping", key=_key(upload, "apply")):
+            st.session_state[_key(upload, "overrides")] = {**overrides, **changed}
+            st.rerun()
+
+
+def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, overrides: dict[str, str]) -> None:
+    bar = st.progress(0.0, text="Starting")
+    try:
+        result = ingest.import_file(
+            content,
+            file_name=upload.name,
+            db=db.db_path(),
+            kind=kind or None,
+            mapping=overrides or None,
+            sheet=st.session_state.get(_key(upload, "sheet")) or None,
+            date_order=st.session_state.get(_key(upload, "dates")) or None,
+            imported_by=os.environ.get("USER") or "dashboard",
+            progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text),
+        )
+    except ingest.ImportRefused as refusal:
+        bar.empty()
+        st.error(str(refusal), icon=":material/block:")
+        return
+    except db.DatabaseBusy as busy:
+        bar.empty()
+        st.error(str(busy), icon=":material/hourglass_top:")
+        return
+    bar.empty()
+    st.session_state[_key(upload, "result")] = result
+
+
+def _show_result(result: ingest.ImportResult) -> None:
+    imported, duplicates, rejected = st.columns(3)
+    imported.metric("Imported", f"{result.imported:,}")
+    duplicates.metric("Duplicates skipped", f"{result.duplicates:,}")
+    rejected.metric("Rejected", f"{result.rejected:,}")
+    st.success(
+        f"Import #{result.import_id}: {result.rows:,} rows in the file = {result.imported:,} imported + "
+        f"{result.duplicates:,} already stored + {result.rejected:,} rejected. The dashboard shows them now.",
+        icon=":material/task_alt:",
+    )
+    if result.rejected:
+        st.dataframe(pd.DataFrame(result.errors), hide_index=True)
+        rejects = ingest.rejected_rows(result.import_id, db=db.db_path())
+        st.download_button(
+            "Download rejected rows (CSV)",
+            rejects.to_csv(index=False).encode("utf-8"),
+            file_name=f"rejected-{result.import_id}.csv",
+            mime="text/csv",
+            key=f"rejects_{result.import_id}",
+            icon=":material/download:",
+        )
+
+
+def history() -> None:
+    """Every import, newest first, with a way to undo one."""
+    st.subheader("Import history")
+    imports = ingest.import_history(db=db.db_path())
+    if imports.empty:
+        st.caption("Nothing imported yet.")
+        return
+    shown = imports.rename(
+        columns={
+            "import_id": "#",
+            "file_name": "File",
+            "kind": "Kind",
+            "imported_at": "When",
+            "imported_by": "Who",
+            "rows": "Rows",
+            "imported": "Imported",
+            "duplicates": "Duplicates",
+            "rejected": "Rejected",
+            "status": "Status",
+        }
+    )
+    st.dataframe(shown, hide_index=True)
+    active = imports[imports["status"] == "done"]
+    if active.empty:
+        return
+    labels = {int(r.import_id): f"#{r.import_id} · {r.file_name} ({r.imported:,} rows)" for r in active.itertuples()}
+    pick, confirm = st.columns([3, 2], vertical_alignment="bottom")
+    chosen = pick.selectbox("Undo an import", list(labels), format_func=labels.get, key="undo_pick")
+    with confirm.popover("Undo…", icon=":material/undo:"):
+        st.markdown(f"Remove every row that {labels[chosen]} added? The file's other imports stay.")
+        if st.button("Yes, undo it", type="primary", key="undo_confirm"):
+            removed = ingest.undo_import(chosen, db=db.db_path())
+            st.session_state["undo_message"] = f"Import #{chosen} undone: {removed:,} records removed."
+            st.rerun()
+    if message := st.session_state.pop("undo_message", None):
+        st.success(message, icon=":material/undo:")
