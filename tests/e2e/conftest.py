@@ -150,7 +150,16 @@ def wait_for_app(page: Page, timeout_ms: int = 60_000) -> None:
 def screenshot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its own container, so grow the window to the content to see it all.
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stMainBlockContainer\"]')).map(e => e.scrollHeight), 800)"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 80, 6000)})
+    page.wait_for_timeout(300)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
 
 

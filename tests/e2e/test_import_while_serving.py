@@ -40,7 +40,10 @@ def test_cli_import_while_the_dashboard_serves_shows_up_without_restart(demo_db,
         loader.goto(f"{server.url}/Trends?from=2025-01-01&to=2026-12-31", wait_until="commit")
         result = subprocess.run(
             [sys.executable, "-m", "cx", "import", str(survey), "--db", str(database), "--json"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)[0]["imported"] == 40
