@@ -99,6 +99,35 @@ def trend(frame: pd.DataFrame, metric: Metric, grain: str = "month") -> go.Figur
     return figure
 
 
+def cohort_heatmap(frame: pd.DataFrame) -> go.Figure:
+    """Signup-month cohorts (rows) × months since signup (columns), % still active."""
+    grid = frame.pivot(index="cohort", columns="age", values="retention").sort_index(ascending=False)
+    sizes = frame.pivot(index="cohort", columns="age", values="customers").reindex(grid.index)
+    labels = [pd.Timestamp(c).strftime("%b %Y") for c in grid.index]
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=[str(a) for a in grid.columns],
+            y=labels,
+            customdata=sizes.to_numpy(),
+            colorscale=[[0, "#D55E00"], [0.5, "#F7F7F7"], [1, "#0072B2"]],
+            zmin=max(0.0, float(frame["retention"].min()) - 1),
+            zmax=100,
+            text=grid.round(0).to_numpy(),
+            texttemplate="%{text:.0f}",
+            hovertemplate="Cohort %{y}, month %{x}: %{z:.1f}% still active<br>cohort size %{customdata:,}<extra></extra>",
+            colorbar=dict(title="% active", ticksuffix="%"),
+        )
+    )
+    figure.update_layout(
+        template=TEMPLATE,
+        height=max(320, 26 * len(labels) + 120),
+        xaxis_title="Months since signup",
+        yaxis_title="Signup month",
+    )
+    return figure
+
+
 def sparkline_values(frame: pd.DataFrame) -> list[float]:
     """The trend as a plain list for a KPI tile's small line (periods without data left out)."""
     return [float(v) for v in frame.sort_values("period")["value"].dropna()]
@@ -156,15 +185,25 @@ def ranked_bars(
             orientation="h",
             marker=dict(color=colours),
             error_x=dict(type="data", array=high, arrayminus=low, color="#4B5563", thickness=1.5, width=4),
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
             customdata=rows[["n", "ci_low", "ci_high"]].to_numpy(),
             hovertemplate=(
                 f"<b>%{{y}}</b><br>{value_label} %{{x:{value_format}}}{suffix}"
                 f"<br>95% interval %{{customdata[1]:{value_format}}} – %{{customdata[2]:{value_format}}}"
                 "<br>n = %{customdata[0]:,}<extra></extra>"
             ),
+        )
+    )
+    # The value and n go right of the whisker, where the error bar cannot overprint them.
+    figure.add_trace(
+        go.Scatter(
+            x=rows["value"] + high,
+            y=rows[label].astype(str),
+            mode="text",
+            text=[f"  {t}" for t in text],
+            textposition="middle right",
+            textfont=dict(color=["#6B7280" if s else "#1F2937" for s in small], size=14),
+            hoverinfo="skip",
+            cliponaxis=False,
         )
     )
     if reference is not None:
@@ -185,6 +224,12 @@ def ranked_bars(
     return figure
 
 
+def _weighted_csat(rows: pd.DataFrame) -> float:
+    """CSAT over all answers of the touchpoints with enough of them (the average a point is read against)."""
+    usable = rows[~rows["csat_small"].astype(bool)]
+    return float((usable["csat"] * usable["csat_n"]).sum() / usable["csat_n"].sum()) if len(usable) else float("nan")
+
+
 def volume_satisfaction(frame: pd.DataFrame) -> go.Figure:
     """Touchpoints by volume (x) and CSAT (y): busy and poorly rated ones fall bottom-right.
 
@@ -199,7 +244,11 @@ def volume_satisfaction(frame: pd.DataFrame) -> go.Figure:
             x=rows["volume"],
             y=rows["csat"],
             mode="markers+text",
-            text=rows["touchpoint"],
+            # Name only the touchpoints below the average CSAT: the pain points; hover tells the rest.
+            text=[
+                t if (c < _weighted_csat(rows) or d) and not s else ""
+                for t, c, d, s in zip(rows["touchpoint"], rows["csat"], rows["csat_dropped"], small, strict=True)
+            ],  # fmt: skip
             textposition="top center",
             textfont=dict(size=13),
             marker=dict(
@@ -208,9 +257,9 @@ def volume_satisfaction(frame: pd.DataFrame) -> go.Figure:
                 symbol=["circle-open" if s else "circle" for s in small],
                 line=dict(width=2, color=colours),
             ),
-            customdata=rows[["csat_n", "journey_stage", "csat_change"]].to_numpy(),
+            customdata=rows[["csat_n", "journey_stage", "csat_change", "touchpoint"]].to_numpy(),
             hovertemplate=(
-                "<b>%{text}</b> (%{customdata[1]})<br>%{x:,} interactions<br>CSAT %{y:.1f}%"
+                "<b>%{customdata[3]}</b> (%{customdata[1]})<br>%{x:,} interactions<br>CSAT %{y:.1f}%"
                 "<br>change %{customdata[2]:+.1f} pts<br>n = %{customdata[0]:,}<extra></extra>"
             ),
         )
@@ -218,8 +267,7 @@ def volume_satisfaction(frame: pd.DataFrame) -> go.Figure:
     usable = rows[~small]
     if len(usable):
         figure.add_vline(x=float(rows["volume"].median()), line=dict(color=NEUTRAL, dash="dot", width=1))
-        weighted = float((usable["csat"] * usable["csat_n"]).sum() / usable["csat_n"].sum())
-        figure.add_hline(y=weighted, line=dict(color=NEUTRAL, dash="dot", width=1))
+        figure.add_hline(y=_weighted_csat(rows), line=dict(color=NEUTRAL, dash="dot", width=1))
     figure.update_layout(
         template=TEMPLATE,
         height=480,
@@ -301,7 +349,9 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
                 name=str(group),
                 y=rows["journey_stage"].str.capitalize(),
                 x=rows["reached"],
-                textinfo="value+percent initial",
+                # Share of the group's most-reached stage: data may record purchase more often than awareness.
+                text=[f"{r:,} · {p:.0f}%" for r, p in zip(rows["reached"], rows["share_of_top"], strict=True)],
+                textinfo="text",
                 marker=dict(color=PALETTE[index % len(PALETTE)]),
                 customdata=rows[["stopped", "stopped_share"]].to_numpy(),
                 hovertemplate=(
@@ -321,9 +371,10 @@ def channel_dots(frame: pd.DataFrame) -> go.Figure:
     """
     figure = go.Figure()
     channels = list(dict.fromkeys(frame["channel"]))
+    colours = [c for c in PALETTE if c != BAD]  # vermillion is kept for "significantly worse"
     for index, channel in enumerate(channels):
         rows = frame[frame["channel"] == channel]
-        colour = PALETTE[index % len(PALETTE)]
+        colour = colours[index % len(colours)]
         worse = rows["worse"].astype(bool)
         small = rows["small"].astype(bool)
         figure.add_trace(

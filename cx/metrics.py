@@ -42,6 +42,11 @@ class Metric:
     source: str  # responses | interactions | customers
     decimals: int = 0
 
+    @property
+    def counted(self) -> str:
+        """What n counts, said on every figure: responses (transactional), customers or interactions."""
+        return "customers" if self.key == "nps_customers" else self.source
+
     def format(self, value: float | None) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
@@ -159,7 +164,8 @@ METRICS: dict[str, Metric] = {
             "Answered within target",
             "%",
             True,
-            "Share of interactions whose first response came within the target time (4 hours unless set).",
+            "Share of interactions whose first response came within the target time (4 hours unless you set "
+            "another on the Trends page).",
             "interactions",
             decimals=1,
         ),
@@ -560,16 +566,22 @@ def trend(
     grain: str = "month",
     by: str | None = None,
     min_n: int = stats.MIN_N,
+    target_s: float = DEFAULT_RESPONSE_TARGET_S,
 ) -> pd.DataFrame:
     """The metric per period (and group), with n and a 95% interval."""
-    return table(sufficient_stats(backend, key, filters, by=by, grain=grain), key, min_n)
+    return table(sufficient_stats(backend, key, filters, by=by, grain=grain, target_s=target_s), key, min_n)
 
 
 def breakdown(
-    backend: ibis.BaseBackend, key: str, filters: Filters, by: str | None = None, min_n: int = stats.MIN_N
+    backend: ibis.BaseBackend,
+    key: str,
+    filters: Filters,
+    by: str | None = None,
+    min_n: int = stats.MIN_N,
+    target_s: float = DEFAULT_RESPONSE_TARGET_S,
 ) -> pd.DataFrame:
     """The metric over the whole filter period, one row per group."""
-    return table(sufficient_stats(backend, key, filters, by=by), key, min_n)
+    return table(sufficient_stats(backend, key, filters, by=by, target_s=target_s), key, min_n)
 
 
 @dataclass(frozen=True)
@@ -725,12 +737,18 @@ def trend_headline(frame: pd.DataFrame, metric: Metric, grain: str) -> str:
         )
     latest_period = usable["period"].max()
     when = pd.Timestamp(latest_period).strftime("%d %b %Y" if grain in ("day", "week") else "%b %Y")
-    if usable["group"].nunique() > 1:
-        latest = usable[usable["period"] == latest_period].sort_values("value", ascending=not metric.higher_is_better)
+    latest = usable[usable["period"] == latest_period].sort_values("value", ascending=not metric.higher_is_better)
+    if len(latest) > 1:
         best, worst = latest.iloc[0], latest.iloc[-1]
         return (
             f"In the {grain} of {when}, {best.group} is best on {metric.label} ({metric.format(best.value)}, "
             f"n = {int(best.n):,}) and {worst.group} worst ({metric.format(worst.value)}, n = {int(worst.n):,})."
+        )
+    if frame["group"].nunique() > 1:
+        only = latest.iloc[0]
+        return (
+            f"In the {grain} of {when} only {only.group} has enough answers to read: {metric.label} "
+            f"{metric.format(only.value)} (n = {int(only.n):,})."
         )
     ordered = usable.sort_values("period")
     first, last = ordered.iloc[0], ordered.iloc[-1]
@@ -743,3 +761,33 @@ def trend_headline(frame: pd.DataFrame, metric: Metric, grain: str) -> str:
         f"{metric.label} {direction} from {metric.format(first.value)} to {metric.format(last.value)} "
         f"({when}, n = {int(last.n):,}); the weakest {grain} was {worst_when} at {metric.format(worst.value)}."
     )
+
+
+def cohort_retention(backend: ibis.BaseBackend, filters: Filters, months: int = 12) -> pd.DataFrame:
+    """Share of each signup-month cohort still active k months after signing up (k = 0..months).
+
+    Cohorts are the signup months within the filter period; a cell is left out when its
+    month lies beyond the data (the cohort has not reached that age yet).
+    """
+    customers = flt.customers_with_events(backend, replace(filters, where=tuple(filters.customer_filters.items())))
+    customers = customers.filter(
+        customers.signup_date.notnull()
+        & (customers.signup_date >= filters.start)
+        & (customers.signup_date <= filters.end)
+        & ~(customers.churned & customers.churn_date.isnull())
+    )
+    cohort = customers.mutate(cohort=customers.signup_date.truncate("M"))
+    ages = ibis.memtable(pd.DataFrame({"age": list(range(months + 1))}))
+    grid = cohort.cross_join(ages)
+    # Active k months on: not churned before the first day of the cohort month + k months.
+    checkpoint = grid.cohort.cast("date") + grid.age.as_interval("M")
+    active = grid.churn_date.isnull() | (grid.churn_date >= checkpoint)
+    frame = (
+        grid.group_by(["cohort", "age"])
+        .aggregate(customers=grid.count(), active=_int(active).sum(), checkpoint=checkpoint.max())
+        .execute()
+    )
+    frame = frame[pd.to_datetime(frame["checkpoint"]) <= pd.Timestamp(filters.end)]
+    frame["retention"] = 100 * frame["active"] / frame["customers"]
+    frame["cohort"] = pd.to_datetime(frame["cohort"])
+    return frame.drop(columns="checkpoint").sort_values(["cohort", "age"]).reset_index(drop=True)

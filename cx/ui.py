@@ -217,6 +217,14 @@ def page_param(name: str, options: list[str], default: str) -> str:
     return value if value in options else default
 
 
+def number_param(name: str, default: float) -> float:
+    """A numeric page-level choice from the URL; the default when missing or malformed."""
+    try:
+        return float(st.query_params.get(name, default))
+    except ValueError:
+        return default
+
+
 def remember(**values: str | None) -> None:
     """Mirror page-level choices in the URL so a copied link reopens the same view."""
     for name, value in values.items():
@@ -277,7 +285,7 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
         interval = ""
         if current.ci_low is not None and current.ci_high is not None and not current.small:
             interval = f" · 95% range {metric.format(current.ci_low)} – {metric.format(current.ci_high)}"
-        st.caption(f"n = {current.n:,}{interval}")
+        st.caption(f"n = {current.n:,} {metric.counted}{interval}")
         st.markdown(sentence(summary, days))
 
 
@@ -311,14 +319,16 @@ def how_we_compute(*paragraphs: str) -> None:
             st.markdown(paragraph)
 
 
-def selected(event, field: str = "y") -> str | None:
-    """The category of the first point the user selected on a chart (`x`, `y` or `label`), if any."""
+def selected(event, field: str = "y", index: int | None = None) -> str | None:
+    """The first selected point's `field` (`x`, `y`, or `customdata` with its `index`), if any."""
     try:
         points = event.selection.points if hasattr(event, "selection") else event["selection"]["points"]
     except (KeyError, TypeError, AttributeError):
         return None
     for point in points or []:
         value = point.get(field)
+        if value is not None and index is not None:
+            value = value[index] if isinstance(value, list | tuple) and len(value) > index else None
         if value is not None:
             return str(value)
     return None

@@ -30,7 +30,7 @@ with scatter_column:
     scatter = ui.figure(
         charts.volume_satisfaction(table), table, "touchpoints", key="volume_satisfaction_chart", on_select="rerun"
     )
-chosen = ui.selected(event, "y") or ui.selected(scatter, "text")
+chosen = ui.selected(event, "y") or ui.selected(scatter, "customdata", 3)
 if chosen:
     ui.drill(filters.with_values(touchpoint=[chosen]))
 ui.how_we_compute(
@@ -77,8 +77,8 @@ if len(channels):
         charts.channel_dots(channels), channels, "channel_consistency", key="channel_chart", on_select="rerun"
     )
     if ui.selected(event, "y"):
-        point = event.selection.points[0]
-        ui.drill(filters.with_values(touchpoint=[point["y"]], channel=[point["customdata"][2]]))
+        channel = ui.selected(event, "customdata", 2)
+        ui.drill(filters.with_values(touchpoint=[ui.selected(event, "y")], channel=[channel] if channel else None))
 ui.how_we_compute(
     "CSAT of each touchpoint per channel, compared with the same touchpoint's other channels "
     "(two-proportion test, Benjamini–Hochberg across all pairs). A red diamond is significantly worse."

@@ -71,7 +71,7 @@ elif len(groups) >= 2:
     ui.remember(a=first, b=second)
     grain = "week" if filters.days <= 120 else "month"
     trend = ui.query(segments.two_over_time, metric_key, filters, by, (first, second), grain)
-    ui.headline(metrics.trend_headline(trend, metric, grain))
+    ui.headline(segments.two_over_time_headline(trend, metric, (first, second), grain))
     ui.figure(charts.trend(trend, metric, grain), trend, f"{metric_key}_{first}_vs_{second}", key="segment_trend")
 else:
     st.info(f"Only one {by_label.lower()} has {metric.label} data: nothing to compare over time.")

@@ -153,8 +153,8 @@ def screenshot(page: Page, name: str) -> Path:
     # Streamlit scrolls inside its own container, so grow the window to the content to see it all.
     size = page.viewport_size
     height = page.evaluate(
-        "() => Math.max(...Array.from(document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stMainBlockContainer\"]')).map(e => e.scrollHeight), 800)"
+        '() => Math.max(...Array.from(document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stMainBlockContainer"]\')).map(e => e.scrollHeight), 800)'
     )
     page.set_viewport_size({"width": size["width"], "height": min(int(height) + 80, 6000)})
     page.wait_for_timeout(300)

@@ -236,3 +236,23 @@ def test_every_metric_is_documented_in_the_readme():
     for metric in metrics.METRICS.values():
         name = metric.label.replace(" (median)", "").replace(" (to date)", "").replace(" (per customer)", "")
         assert any(line.startswith(f"| {name}") or f"| {metric.label}" in line for line in table), metric.label
+
+
+def test_trend_headline_names_best_and_worst_group_or_the_only_readable_one():
+    import pandas as pd
+
+    nps = metrics.METRICS["nps"]
+    frame = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2026-01-01"] * 3),
+            "group": ["SMB", "Enterprise", "Consumer"],
+            "value": [10.0, 40.0, 25.0],
+            "n": [100, 80, 5],
+            "small": [False, False, True],
+        }
+    )
+    assert metrics.trend_headline(frame, nps, "month") == (
+        "In the month of Jan 2026, Enterprise is best on NPS (40, n = 80) and SMB worst (10, n = 100)."
+    )
+    one_readable = frame.assign(small=[False, True, True])
+    assert "only SMB has enough answers" in metrics.trend_headline(one_readable, nps, "month")

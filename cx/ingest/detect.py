@@ -1,0 +1,73 @@
+"""Measuring each staged column, and the SQL that reads a value as a number, a flag or nothing.
+
+All of it runs in DuckDB over the whole staged file, so a value deep in a
+million-row file (the one date with a day above 12, the one score of 11)
+counts as much as the first rows.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cx.ingest.dates import detect_date_format
+from cx.ingest.mapping import ColumnProfile
+
+# Codes that mean "nothing here" in exports: treated as an empty cell.
+NULL_TOKENS = ("", "n/a", "na", "#n/a", "null", "none", "nan", "-", "--", "not applicable", "no answer", "(blank)")
+TRUE_FLAGS = ("yes", "y", "true", "t", "1", "1.0", "churned", "exited", "cancelled", "canceled", "left")
+FALSE_FLAGS = ("no", "n", "false", "f", "0", "0.0", "active", "stayed", "retained")
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    # Our own constants, never user values.
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def value_sql(column: str) -> str:
+    """The trimmed text of a staged column, NULL for a blank or a no-answer code."""
+    return f"CASE WHEN lower(trim({column})) IN ({_quoted(NULL_TOKENS)}) THEN NULL ELSE trim({column}) END"
+
+
+def number_sql(value: str, decimal_comma: bool = False) -> str:
+    """A DOUBLE from text like 12.5, 1,234.50, $12, or 12,50 when the column writes decimals with a comma."""
+    bare = f"regexp_replace({value}, '[$€£¥\\s]', '', 'g')"
+    if decimal_comma:
+        return f"try_cast(replace(replace({bare}, '.', ''), ',', '.') AS DOUBLE)"
+    return f"try_cast(CASE WHEN regexp_matches({bare}, '^-?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?$') THEN replace({bare}, ',', '') ELSE {bare} END AS DOUBLE)"
+
+
+def flag_sql(value: str) -> str:
+    """TRUE / FALSE from yes/no, 1/0, true/false; NULL for anything else."""
+    return (
+        f"CASE WHEN lower({value}) IN ({_quoted(TRUE_FLAGS)}) THEN TRUE "
+        f"WHEN lower({value}) IN ({_quoted(FALSE_FLAGS)}) THEN FALSE END"
+    )
+
+
+def profile_columns(con: duckdb.DuckDBPyConnection, headers: list[str]) -> list[ColumnProfile]:
+    profiles = []
+    for index, header in enumerate(headers):
+        v = value_sql(f"c{index}")
+        number = number_sql("v")
+        row = con.execute(
+            f"""SELECT count(v), approx_count_distinct(v), count({number}),
+                       count(*) FILTER (WHERE {number} = floor({number})),
+                       count(*) FILTER (WHERE lower(v) IN ({_quoted(TRUE_FLAGS + FALSE_FLAGS)})),
+                       count(*) FILTER (WHERE regexp_matches(v, '^0\\d+$')),
+                       min({number}), max({number}),
+                       count(*) FILTER (WHERE regexp_matches(v, '^-?\\d+,\\d{{1,2}}$')),
+                       count(*) FILTER (WHERE regexp_matches(v, '\\d\\.\\d'))
+                FROM (SELECT {v} AS v FROM staged)"""
+        ).fetchone()
+        filled, distinct, numeric, integer, flags, leading_zero, low, high, comma_decimals, dot_decimals = row
+        profile = ColumnProfile(index, header, filled, distinct, numeric, integer, flags, leading_zero, low, high)
+        if comma_decimals and not dot_decimals:
+            # "12,50" in a semicolon-separated file: decimals written with a comma.
+            profile.numeric = con.execute(
+                f"SELECT count({number_sql('v', True)}) FROM (SELECT {v} AS v FROM staged)"
+            ).fetchone()[0]
+            profile.decimal_comma = True
+        if not profile.mostly(profile.numeric) or filled and (integer == filled and (low or 0) > 1e7):
+            profile.date = detect_date_format(con, f"c{index}")
+        profiles.append(profile)
+    return profiles

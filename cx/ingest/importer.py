@@ -1,0 +1,113 @@
+"""The two calls the Data page and the command line make: analyse a file, import a file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from cx.ingest import load, validate
+from cx.ingest.plan import PREVIEW_ROWS, ImportPlan, build_plan, stage, staging_database
+from cx.ingest.read import ImportRefused
+
+MAX_ERRORS = 1000  # errors returned to the caller; every reject is stored in import_rejects
+
+
+@dataclass
+class ImportResult:
+    file: str
+    kind: str
+    rows: int
+    imported: int
+    duplicates: int
+    rejected: int
+    mapping: dict[str, str]
+    errors: list[dict] = field(default_factory=list)  # row, column, value, reason
+    import_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """The command line's JSON object for this file."""
+        keys = ("file", "kind", "rows", "imported", "duplicates", "rejected", "mapping", "errors")
+        return {k: v for k, v in asdict(self).items() if k in keys}
+
+
+def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order) -> ImportPlan:
+    staged, profiles = stage(con, workdir, source, file_name, sheet)
+    plan = build_plan(con, staged, profiles, file_name, kind=kind, mapping=mapping, date_order=date_order)
+    if plan.problems is None and not plan.ambiguous_dates:
+        validate.build_checked(con, plan)
+        load.prepare(con, plan)
+    return plan
+
+
+def analyse(source, *, file_name: str, kind=None, mapping: dict[str, str] | None = None, sheet=None,
+            date_order=None, errors: int = 20) -> ImportPlan:  # fmt: skip
+    """Read, detect, map and check a file without touching the CX database."""
+    with staging_database() as (con, workdir):
+        try:
+            plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order)
+        except ImportRefused as refusal:
+            return ImportPlan(file_name, problems=refusal.message)
+        if plan.problems is None and not plan.ambiguous_dates:
+            plan.errors = [_public(e) for e in validate.collect_rejects(con, plan)[:errors]]
+            plan.preview = _preview(con, plan)
+        return plan
+
+
+def _preview(con, plan: ImportPlan):
+    """The first rows as they will be stored, one frame per table joined side by side for a page."""
+    table = {"customers": "customers", "interactions": "interactions", "responses": "responses"}[
+        plan.kind.split("+")[0]
+    ]
+    frame = con.execute(
+        f"SELECT * EXCLUDE (first_in_file) FROM ready_{table} ORDER BY _record LIMIT {PREVIEW_ROWS}"
+    ).df()
+    return frame.rename(columns={"_record": "row"})
+
+
+def _public(error: dict) -> dict:
+    return {k: error[k] for k in ("row", "column", "value", "reason")}
+
+
+def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str, str] | None = None, sheet=None,
+                date_order=None, strict: bool = False, imported_by: str | None = None,
+                progress: Callable[[float, str], None] | None = None) -> ImportResult:  # fmt: skip
+    """Import one file in one transaction; raises ImportRefused when nothing of it can be imported."""
+    report = progress or (lambda fraction, text: None)
+    with staging_database() as (con, workdir):
+        report(0.05, f"Reading {file_name}")
+        plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order)
+        if plan.problems:
+            raise ImportRefused(plan.problems)
+        if plan.ambiguous_dates:
+            columns = ", ".join(f'"{c}"' for c in plan.ambiguous_dates)
+            example = next((f.example for i, f in plan.dates.items() if f.ambiguous), None)
+            raise ImportRefused(
+                f"The dates in {columns} fit both month/day/year and day/month/year (every day is 12 or less"
+                + (f', e.g. "{example}"' if example else "")
+                + "). Say which: --date-order mdy or --date-order dmy (or the choice on the Data page)."
+            )
+        report(0.5, "Checking rows")
+        rejects = validate.collect_rejects(con, plan)
+        rejected = len({e["row"] for e in rejects})
+        public = [_public(e) for e in rejects]
+        if strict and rejected:
+            raise ImportRefused(
+                f'--strict: "{file_name}" has {rejected} row(s) that cannot be imported, so nothing was imported. '
+                f"First: {validate.message(public[0])}",
+                errors=public[:MAX_ERRORS],
+            )
+        if rejected == plan.rows:
+            raise ImportRefused(
+                f'None of the {plan.rows} rows of "{file_name}" can be imported. First: {validate.message(public[0])}',
+                errors=public[:MAX_ERRORS],
+            )
+        con.execute("CHECKPOINT")
+        stage_file = workdir / "stage.duckdb"
+        con.close()  # the stage is attached read-only by the writer
+        report(0.7, "Writing to the database")
+        counts = load.write(db, stage_file, plan, rejects, imported_by)
+        report(1.0, "Done")
+    return ImportResult(file=file_name, kind=plan.kind, rows=counts["rows"], imported=counts["imported"],
+                        duplicates=counts["duplicates"], rejected=counts["rejected"], mapping=plan.mapping,
+                        errors=public[:MAX_ERRORS], import_id=counts["import_id"], notes=plan.notes)  # fmt: skip

@@ -1,0 +1,240 @@
+"""Storing the checked rows: stable ids, duplicates, one transaction, rejects kept, undo.
+
+Identity: the file's own id column when it has one; otherwise a hash of the
+row's mapped values plus its occurrence among identical rows of the same file,
+so re-importing a file adds nothing while two identical purchases in one file
+stay two. A customer already stored is a duplicate and is left as it is
+(first import wins; undo that import to replace it): updating would make undo
+unable to restore what was there before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cx.db import connect, writing
+from cx.ingest.plan import ImportPlan
+
+CUSTOMER = ("customer_id", "name", "segment", "region", "plan", "signup_date", "churn_date", "churned")
+INTERACTION = ("interaction_id", "customer_id", "occurred_at", "channel", "journey_stage", "touchpoint", "outcome",
+               "response_time_s", "resolution_time_s", "revenue")  # fmt: skip
+RESPONSE = ("response_id", "customer_id", "responded_at", "survey", "score", "comment", "touchpoint", "channel",
+            "journey_stage", "interaction_id")  # fmt: skip
+TABLES = {"customers": ("customer_id", CUSTOMER), "interactions": ("interaction_id", INTERACTION),
+          "responses": ("response_id", RESPONSE)}  # fmt: skip
+
+
+def _f(plan: ImportPlan, field: str, cast: str = "VARCHAR") -> str:
+    return f"f_{field}" if field in plan.fields else f"NULL::{cast}"
+
+
+def _hash_id(plan: ImportPlan, fields: list[str], extra: str = "") -> str:
+    parts = ", ".join(f"coalesce(f_{f}::VARCHAR, '∅')" for f in sorted(fields) if f in plan.fields) or "''"
+    return f"substr(md5(concat_ws('|', {parts}{extra})), 1, 24)"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
+    """ready_<table>(_record, columns..., first_in_file) for each table this file fills."""
+    ok = "FROM checked WHERE len(problems) = 0"
+    if plan.kind == "customers":
+        churned = (
+            "coalesce(f_churned, FALSE)"
+            if "churned" in plan.fields
+            else ("f_churn_date IS NOT NULL" if "churn_date" in plan.fields else "FALSE")
+        )
+        columns = ", ".join(
+            [_f(plan, f) for f in CUSTOMER[:5]] + [_f(plan, "signup_date", "DATE"), _f(plan, "churn_date", "DATE")]
+        )
+        _ready(con, "customers", f"SELECT _record, {columns}, {churned} {ok}", "customer_id")
+        con.execute("CREATE OR REPLACE TABLE attribute_names (idx INTEGER, attribute VARCHAR)")
+        indexes = [plan.headers.index(h) for h in plan.attributes]
+        if indexes:
+            con.executemany("INSERT INTO attribute_names VALUES (?, ?)", [[i, plan.headers[i]] for i in indexes])
+        union = " UNION ALL ".join(f"SELECT _record, {i} AS idx, trim(c{i}) AS value FROM checked WHERE len(problems) = 0"
+                                   for i in indexes) or "SELECT NULL::INTEGER, NULL::INTEGER, NULL::VARCHAR WHERE FALSE"  # fmt: skip
+        con.execute(
+            f"""CREATE OR REPLACE TABLE ready_attributes AS
+                SELECT a._record, c.customer_id, n.attribute, a.value
+                FROM ({union}) AS a(_record, idx, value) JOIN attribute_names n USING (idx)
+                JOIN ready_customers c USING (_record)
+                WHERE a.value IS NOT NULL AND a.value <> '' AND c.first_in_file"""
+        )
+        return
+    if "interactions" in plan.kind:
+        if "interaction_id" in plan.fields:
+            ident = "f_interaction_id"
+        else:
+            ident = _hash_id(plan, [f for f in INTERACTION if f != "interaction_id"])
+            ident = f"'i-' || {ident} || CASE WHEN count(*) OVER (PARTITION BY {ident} ORDER BY _record) > 1 THEN '-' || count(*) OVER (PARTITION BY {ident} ORDER BY _record) ELSE '' END"
+        columns = ", ".join(_f(plan, f, {"occurred_at": "TIMESTAMP", "response_time_s": "DOUBLE",
+                                         "resolution_time_s": "DOUBLE", "revenue": "DOUBLE"}.get(f, "VARCHAR"))
+                            for f in INTERACTION[1:])  # fmt: skip
+        _ready(con, "interactions", f"SELECT _record, {ident}, {columns} {ok}", "interaction_id")
+    if "responses" in plan.kind and plan.scores:
+        selects = []
+        for k, score in enumerate(plan.scores):
+            survey = f"'{score.survey}'" if score.survey else "f_survey"
+            touchpoint = "'" + score.touchpoint.replace("'", "''") + "'" if score.touchpoint else _f(plan, "touchpoint")
+            if plan.kind == "interactions+responses":
+                interaction, when = "r.interaction_id", "r.occurred_at"
+                if "responded_at" in plan.fields:
+                    when = "coalesce(f_responded_at, r.occurred_at)"
+                ident = f"r.interaction_id || ':' || {survey}"
+                if len(plan.scores) > 1:
+                    ident += f" || ':{score.key}'"
+                source = "checked JOIN ready_interactions r USING (_record)"
+            else:
+                interaction, when = _f(plan, "interaction_id"), "f_responded_at"
+                if "response_id" in plan.fields:
+                    ident = "f_response_id" + (f" || ':{score.key}'" if len(plan.scores) > 1 else "")
+                else:
+                    ident = _hash_id(
+                        plan, [f for f in RESPONSE if f not in ("response_id",)], f", '{score.key}', s{k}::VARCHAR"
+                    )
+                    ident = f"'r-' || {ident} || CASE WHEN count(*) OVER (PARTITION BY {ident} ORDER BY _record) > 1 THEN '-' || count(*) OVER (PARTITION BY {ident} ORDER BY _record) ELSE '' END"
+                source = "checked"
+            selects.append(
+                f"""SELECT _record, {ident}, {_f(plan, "customer_id")}, {when}, {survey}, s{k}, {_f(plan, "comment")},
+                           {touchpoint}, {_f(plan, "channel")}, {_f(plan, "journey_stage")}, {interaction}
+                    FROM {source} WHERE len(problems) = 0 AND s{k} IS NOT NULL"""
+            )
+        _ready(con, "responses", " UNION ALL ".join(selects), "response_id")
+
+
+def _ready(con: duckdb.DuckDBPyConnection, table: str, select: str, key: str) -> None:
+    names = ", ".join(TABLES[table][1])
+    con.execute(
+        f"""CREATE OR REPLACE TABLE ready_{table} AS
+            SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _record) = 1 AS first_in_file
+            FROM ({select}) AS rows(_record, {names})"""
+    )
+
+
+def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_by: str | None) -> dict:
+    """Insert the new rows, the imports row and the rejects in one transaction; returns the counts."""
+    tables = [t for t in TABLES if t in plan.kind.split("+")]
+    with writing(db) as con:
+        con.execute("SET enable_progress_bar = false")
+        # ATTACH takes no parameters; the path is our own temporary file, quoted as a literal.
+        con.execute("ATTACH '" + str(stage_file).replace("'", "''") + "' AS stage (READ_ONLY)")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+            new_records = []
+            for table in tables:
+                key, columns = TABLES[table]
+                names = ", ".join(columns)
+                # New = first of its id in the file and not already stored.
+                con.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE new_{table} AS
+                        SELECT r.* FROM stage.ready_{table} r
+                        WHERE r.first_in_file AND r.{key} NOT IN (SELECT {key} FROM main.{table})"""
+                )
+                con.execute(
+                    f"INSERT INTO main.{table} ({names}, import_id) SELECT {names}, ? FROM new_{table}", [import_id]
+                )
+                new_records.append(f"SELECT _record FROM new_{table}")
+            if "customers" in tables:
+                con.execute(
+                    """INSERT INTO main.customer_attributes (customer_id, attribute, value, import_id)
+                       SELECT a.customer_id, a.attribute, a.value, ? FROM stage.ready_attributes a
+                       JOIN new_customers USING (_record)""",
+                    [import_id],
+                )
+            imported = con.execute(
+                f"SELECT count(DISTINCT _record) FROM ({' UNION ALL '.join(new_records)})"
+            ).fetchone()[0]
+            rejected = len({e["row"] for e in rejects})
+            counts = {
+                "rows": plan.rows,
+                "imported": imported,
+                "duplicates": plan.rows - imported - rejected,
+                "rejected": rejected,
+            }
+            con.execute(
+                """INSERT INTO imports (import_id, file_name, kind, imported_at, imported_by, rows, imported, duplicates,
+                                        rejected, mapping, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done')""",
+                [import_id, plan.file_name, plan.kind, datetime.now(), imported_by or os.environ.get("USER"), counts["rows"],
+                 counts["imported"], counts["duplicates"], counts["rejected"], json.dumps(plan.mapping, ensure_ascii=False)],
+            )  # fmt: skip
+            if rejects:
+                frame = pd.DataFrame(rejects)[["row", "column", "value", "reason", "record"]]
+                con.register("rejects_frame", frame)
+                con.execute(
+                    """INSERT INTO import_rejects SELECT ?, "row", "column", "value", reason, record::JSON FROM rejects_frame""",
+                    [import_id],
+                )
+                con.unregister("rejects_frame")
+            before_commit(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            _detach(con)
+    return counts | {"import_id": import_id}
+
+
+def before_commit(con: duckdb.DuckDBPyConnection) -> None:
+    """Last moment before COMMIT: a hook tests use to fail an import half-way."""
+
+
+def _detach(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("DETACH stage")
+    except duckdb.Error:
+        pass
+
+
+def undo_import(import_id: int, db=None) -> int:
+    """Remove exactly the rows that import added; returns how many records (customers, interactions, responses)."""
+    with writing(db) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            removed = 0
+            con.execute("DELETE FROM customer_attributes WHERE import_id = ?", [import_id])
+            for table in ("responses", "interactions", "customers"):
+                removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchone()[0]
+            con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return removed
+
+
+def import_history(db=None) -> pd.DataFrame:
+    """Every import, newest first: file, kind, who, when, counts, status."""
+    con = _read(db)
+    try:
+        return con.execute(
+            """SELECT import_id, file_name, kind, imported_at, imported_by, rows, imported, duplicates, rejected, status
+               FROM imports ORDER BY import_id DESC"""
+        ).df()
+    finally:
+        con.close()
+
+
+def rejected_rows(import_id: int, db=None) -> pd.DataFrame:
+    """The rows an import could not store, with the reason and the whole record, for a download."""
+    con = _read(db)
+    try:
+        return con.execute(
+            """SELECT "row", "column", value, reason, record::VARCHAR AS record
+               FROM import_rejects WHERE import_id = ? ORDER BY "row", "column" """,
+            [import_id],
+        ).df()
+    finally:
+        con.close()
+
+
+def _read(db) -> duckdb.DuckDBPyConnection:
+    from cx.db import ensure_database
+
+    return connect(ensure_database(db), read_only=True)

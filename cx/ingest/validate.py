@@ -1,0 +1,190 @@
+"""Row-level checks, and the rows ready to store, built in the staging database.
+
+Every record gets its parsed values and a list of problems, each naming the
+column and a reason code; records with no problem become the `ready_*` tables
+(one per target table), records with problems become error messages that name
+the row, the column, the value and the reason. All SQL here is built from our
+own field names and the staging columns c0, c1, ...; no header or value from
+the file is spliced into it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from cx.ingest.detect import flag_sql, number_sql, value_sql
+from cx.ingest.plan import ImportPlan, ScoreColumn
+from cx.schema import SURVEY_SCALES
+
+TEXT_FIELDS = ("customer_id", "name", "segment", "region", "plan", "interaction_id", "response_id", "channel",
+               "journey_stage", "touchpoint", "outcome", "comment")  # fmt: skip
+THING = {"customers": "customer", "interactions": "interaction", "responses": "survey response"}
+NEED = {
+    "interaction_id": "an id",
+    "response_id": "an id",
+    "customer_id": "a customer id",
+    "occurred_at": "a date",
+    "responded_at": "a date",
+}
+
+
+def _problem(index: int, code: str, condition: str) -> str:
+    return f"CASE WHEN {condition} THEN {{'col': {index}, 'code': '{code}'}} END"
+
+
+def _field_sql(plan: ImportPlan, field: str, index: int) -> tuple[str, list[str]]:
+    """(parsed value, problems) for one single-valued field."""
+    v = value_sql(f"c{index}")
+    problems = []
+    if field in ("response_time_s", "resolution_time_s"):
+        mode, factor = plan.durations[field]
+        if mode == "number":
+            number = number_sql(v)
+            problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {number} IS NULL"))
+            return f"CASE WHEN {number} >= 0 THEN {number} * {factor} END", problems
+        ts = plan.dates[index].parse_sql(v)
+        start = plan.dates[plan.fields["occurred_at"]].parse_sql(value_sql(f"c{plan.fields['occurred_at']}"))
+        problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {ts} IS NULL"))
+        return f"CASE WHEN {ts} >= {start} THEN date_diff('second', {start}, {ts})::DOUBLE END", problems
+    if field.endswith(("_at", "_date")):
+        parsed = plan.dates[index].parse_sql(v)
+        problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {parsed} IS NULL"))
+        return (f"({parsed})::DATE" if field.endswith("_date") else parsed), problems
+    if field == "churned":
+        problems.append(_problem(index, "flag", f"{v} IS NOT NULL AND {flag_sql(v)} IS NULL"))
+        return flag_sql(v), problems
+    if field == "revenue":
+        number = number_sql(v, index in plan.decimal_comma)
+        problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {number} IS NULL"))
+        return number, problems
+    if field == "survey":
+        survey = (f"CASE WHEN lower({v}) LIKE '%nps%' OR lower({v}) LIKE '%promoter%' THEN 'nps' "
+                  f"WHEN lower({v}) LIKE '%csat%' OR lower({v}) LIKE '%satisf%' THEN 'csat' "
+                  f"WHEN lower({v}) LIKE '%ces%' OR lower({v}) LIKE '%effort%' THEN 'ces' END")  # fmt: skip
+        problems.append(_problem(index, "survey", f"{survey} IS NULL"))
+        return survey, problems
+    return v, problems
+
+
+def _score_sql(plan: ImportPlan, score: ScoreColumn) -> tuple[str, str]:
+    """(integer score or NULL for no answer, problem) for one score column."""
+    v = value_sql(f"c{score.index}")
+    n = number_sql(v)
+    if score.survey:
+        low, high = SURVEY_SCALES[score.survey]
+    else:  # long format: the survey column says which scale applies
+        survey = "f_survey"
+        low = f"CASE {survey} WHEN 'nps' THEN 0 ELSE 1 END"
+        high = f"CASE {survey} WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 ELSE 7 END"
+    no_answer = f"{n} = 0" if score.zero_is_no_answer else "FALSE"
+    problem = (f"CASE WHEN {v} IS NULL OR {no_answer} THEN NULL "
+               f"WHEN {n} IS NULL THEN {{'col': {score.index}, 'code': 'number'}} "
+               f"WHEN {n} <> floor({n}) THEN {{'col': {score.index}, 'code': 'whole'}} "
+               f"WHEN {n} < {low} OR {n} > {high} THEN {{'col': {score.index}, 'code': 'scale'}} END")  # fmt: skip
+    return f"CASE WHEN {v} IS NULL OR {no_answer} OR {n} <> floor({n}) THEN NULL ELSE {n}::INTEGER END", problem
+
+
+def build_checked(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
+    """`checked(_record, f_<field>..., s<k>..., problems)` over the staged records."""
+    selects, problems = ["_record"], []
+    # The survey column first: score checks of a long-format file refer to it.
+    ordered = sorted(plan.fields.items(), key=lambda item: item[0] != "survey")
+    for field, index in ordered:
+        parsed, field_problems = _field_sql(plan, field, index)
+        selects.append(f"{parsed} AS f_{field}")
+        problems += field_problems
+    for part in plan.kind.split("+"):
+        required = {"customers": "customer_id", "interactions": "occurred_at", "responses": "responded_at"}[part]
+        if required in plan.fields:
+            index = plan.fields[required]
+            problems.append(_problem(index, "required", f"{value_sql(f'c{index}')} IS NULL"))
+    for field in ("interaction_id", "response_id"):
+        if field in plan.fields:
+            index = plan.fields[field]
+            problems.append(_problem(index, "required", f"{value_sql(f'c{index}')} IS NULL"))
+    for k, score in enumerate(plan.scores):
+        value, problem = _score_sql(plan, score)
+        selects.append(f"{value} AS s{k}")
+        problems.append(problem)
+    if plan.kind == "responses" and plan.scores:
+        # A respondent who answered nothing gave us no response to store.
+        blank = " AND ".join(f"s{k} IS NULL" for k in range(len(plan.scores)))
+        problems.append(f"CASE WHEN {blank} THEN {{'col': {plan.scores[0].index}, 'code': 'noscore'}} END")
+    problem_list = "list_filter([" + ", ".join(problems) + "], p -> p IS NOT NULL)" if problems else "[]"
+    columns = ", ".join(selects)
+    # Two steps so the score checks can see the parsed survey column by name.
+    con.execute(f"CREATE OR REPLACE TABLE parsed AS SELECT *, {columns.replace('_record, ', '', 1)} FROM staged")
+    con.execute(f"CREATE OR REPLACE TABLE checked AS SELECT *, {problem_list} AS problems FROM parsed")
+    con.execute("DROP TABLE parsed")
+
+
+def reason(plan: ImportPlan, index: int | None, code: str, value: str | None) -> str:
+    """The reason for a problem, written to follow 'Row 51, column "X": "value" '."""
+    score = next((s for s in plan.scores if s.index == index), None)
+    if score is not None and code in ("scale", "whole"):
+        survey = score.survey or "the row's survey"
+        low, high = SURVEY_SCALES.get(score.survey, ("", ""))
+        scale = f"the {survey.upper()} scale {low}–{high}" if score.survey else "the scale of the row's survey"
+        if code == "whole":
+            return f"is not a whole number on {scale}"
+        hint = (
+            ' (if 0 means "no answer" here, say so in the header, e.g. "(1-5, 0 = N/A)")'
+            if value in ("0", "0.0")
+            else ""
+        )
+        return f"is outside {scale}{hint}"
+    if code == "date":
+        fmt = plan.dates.get(index)
+        example = f', like "{fmt.example}"' if fmt is not None and fmt.example else ""
+        return f"is not a date in this column's format ({fmt.label if fmt else 'a date'}{example})"
+    if code == "required":
+        field = next((f for f, i in plan.fields.items() if i == index), "")
+        thing = THING.get(plan.kind.split("+")[0], "row")
+        return f"is empty, but every {thing} needs {NEED.get(field, 'a value')}"
+    return {
+        "flag": "is not a yes/no value (expected Yes/No, 1/0 or True/False)",
+        "number": "is not a number",
+        "survey": "does not name a survey we know (NPS, CSAT or CES)",
+        "noscore": 'has no answer in any score column (all blank or "no answer")',
+    }.get(code, code)
+
+
+def message(error: dict) -> str:
+    """`Row 51, column "How likely…": "11" is outside the NPS scale 0–10`."""
+    where = f"Row {error['row']}" + (f', column "{error["column"]}"' if error.get("column") else "")
+    if error.get("value") not in (None, ""):
+        return f'{where}: "{error["value"]}" {error["reason"]}'
+    return f"{where} {error['reason']}"
+
+
+def collect_rejects(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> list[dict]:
+    """One dict per problem (row, column, value, reason, record), reader rejects included, in row order."""
+    columns = ", ".join(f"c{i}" for i in range(len(plan.headers)))
+    rejected = con.execute(
+        f"SELECT _record, problems, {columns} FROM checked WHERE len(problems) > 0 ORDER BY _record"
+    ).fetchall()
+    errors = [
+        {
+            "row": u["row"],
+            "column": None,
+            "value": u["raw"],
+            "reason": u["reason"],
+            "record": json.dumps({"line": u["raw"]}),
+        }
+        for u in plan.unreadable
+    ]
+    for record, problems, *values in rejected:
+        as_json = json.dumps(dict(zip(plan.headers, values, strict=True)), ensure_ascii=False)
+        seen = set()
+        for problem in problems:
+            index, code = problem["col"], problem["code"]
+            if (index, code) in seen:
+                continue
+            seen.add((index, code))
+            value = values[index].strip() if values[index] is not None else None
+            errors.append({"row": record, "column": plan.headers[index], "value": value,
+                           "reason": reason(plan, index, code, value), "record": as_json})  # fmt: skip
+    errors.sort(key=lambda e: e["row"])
+    return errors
