@@ -335,6 +335,13 @@ def selected(event, field: str = "y", index: int | None = None) -> str | None:
 
 
 def drill(new: Filters, **page_params: str | list[str] | None) -> None:
-    """Apply a drill-down's filters, then rerun so the page and the URL follow."""
+    """Apply a drill-down's filters, then rerun so the page and the URL follow.
+
+    A chart keeps its selection across reruns, so a drill that is already applied does nothing
+    (otherwise the page would rerun for ever).
+    """
+    current = Filters.from_query_params({k: st.query_params.get_all(k) for k in st.query_params.keys()})
+    if new == current:
+        return
     set_filters(new, **page_params)
     st.rerun()

@@ -14,14 +14,14 @@ import json
 import sys
 from pathlib import Path
 
-from cx.db import DatabaseBusy
+from cx.db import DatabaseBusy, db_path
 from cx.ingest.importer import ImportResult, import_file
 from cx.ingest.mapping import FIELDS, KINDS
 from cx.ingest.plan import UsageError
 from cx.ingest.read import ImportRefused
 from cx.ingest.validate import message
 
-SHOWN_ERRORS = 10
+SHOWN_ERRORS = 5  # the first few reasons; the rest are in import_rejects
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,15 +51,21 @@ def _refused(file_name: str, reason: str, errors: list[dict]) -> dict:
             "errors": [{"row": None, "column": None, "value": None, "reason": reason}, *errors]}  # fmt: skip
 
 
-def _summary(result: ImportResult) -> str:
+def _summary(result: ImportResult, db: Path) -> str:
     lines = [
         f"{result.file}: {result.kind}, {result.rows} rows: {result.imported} imported, "
         f"{result.duplicates} duplicates skipped, {result.rejected} rejected (import {result.import_id})"
     ]
     lines += [f"  note: {note}" for note in result.notes]
-    lines += [f"  {message(error)}" for error in result.errors[:SHOWN_ERRORS]]
-    if len(result.errors) > SHOWN_ERRORS:
-        lines.append(f"  … and {result.rejected - SHOWN_ERRORS} more rejected rows (see import_rejects)")
+    shown = result.errors[:SHOWN_ERRORS]
+    lines += [f"  {message(error)}" for error in shown]
+    if result.rejected:
+        rest = result.rejected - len({error["row"] for error in shown})
+        more = f"… and {rest} more rejected row{'s' if rest != 1 else ''}. " if rest > 0 else ""
+        lines.append(
+            f"  {more}Every rejected row is kept, with its reasons and the whole record, in the table "
+            f"import_rejects of {db} (import_id = {result.import_id})."
+        )
     return "\n".join(lines)
 
 
@@ -88,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         outputs.append(result.as_json())
         if not args.json:
-            print(_summary(result))
+            print(_summary(result, db_path(args.db)))
     if args.json:
         print(json.dumps(outputs, ensure_ascii=False, indent=2, default=str))
     return status

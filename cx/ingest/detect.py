@@ -8,6 +8,7 @@ counts as much as the first rows.
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 
 from cx.ingest.dates import detect_date_format
 from cx.ingest.mapping import ColumnProfile
@@ -71,3 +72,29 @@ def profile_columns(con: duckdb.DuckDBPyConnection, headers: list[str]) -> list[
             profile.date = detect_date_format(con, f"c{index}")
         profiles.append(profile)
     return profiles
+
+
+def known_id_column(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfile], known: pa.Table,
+                    least: int = 5, share: float = 0.8) -> tuple[int, float] | None:  # fmt: skip
+    """(column index, share) of the column whose values are mostly customer ids `known` holds, if any.
+
+    Only the candidates' values are compared, in DuckDB, as a semi-join: `known` has one
+    VARCHAR column `customer_id`."""
+    if known.num_rows == 0:
+        return None
+    con.register("known_ids", known)
+    try:
+        best = None
+        for p in profiles:
+            if p.filled < least:
+                continue
+            v = value_sql(f"c{p.index}")
+            filled, matched = con.execute(
+                f"""SELECT count(v), count(*) FILTER (WHERE v IN (SELECT customer_id FROM known_ids))
+                    FROM (SELECT {v} AS v FROM staged)"""
+            ).fetchone()
+            if matched >= least and matched >= share * filled and (best is None or matched / filled > best[1]):
+                best = (p.index, matched / filled)
+        return best
+    finally:
+        con.unregister("known_ids")

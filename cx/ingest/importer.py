@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from cx.db import db_path
 from cx.ingest import load, validate
 from cx.ingest.plan import PREVIEW_ROWS, ImportPlan, build_plan, stage, staging_database
 from cx.ingest.read import ImportRefused
@@ -31,9 +32,11 @@ class ImportResult:
         return {k: v for k, v in asdict(self).items() if k in keys}
 
 
-def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order) -> ImportPlan:
+def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db) -> ImportPlan:
     staged, profiles = stage(con, workdir, source, file_name, sheet)
-    plan = build_plan(con, staged, profiles, file_name, kind=kind, mapping=mapping, date_order=date_order)
+    known_ids = None if db is None else lambda: load.known_customer_ids(db)
+    plan = build_plan(con, staged, profiles, file_name, kind=kind, mapping=mapping, date_order=date_order,
+                      known_ids=known_ids)  # fmt: skip
     if plan.problems is None and not plan.ambiguous_dates:
         validate.build_checked(con, plan)
         load.prepare(con, plan)
@@ -41,11 +44,14 @@ def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_or
 
 
 def analyse(source, *, file_name: str, kind=None, mapping: dict[str, str] | None = None, sheet=None,
-            date_order=None, errors: int = 20) -> ImportPlan:  # fmt: skip
-    """Read, detect, map and check a file without touching the CX database."""
+            date_order=None, errors: int = 20, db=None) -> ImportPlan:  # fmt: skip
+    """Read, detect, map and check a file without changing the CX database.
+
+    With `db` (a path), a column whose values are customer ids already stored there is proposed
+    as the customer id; the database is only opened read-only for that."""
     with staging_database() as (con, workdir):
         try:
-            plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order)
+            plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db)
         except ImportRefused as refusal:
             return ImportPlan(file_name, problems=refusal.message)
         if plan.problems is None and not plan.ambiguous_dates:
@@ -76,7 +82,7 @@ def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str
     report = progress or (lambda fraction, text: None)
     with staging_database() as (con, workdir):
         report(0.05, f"Reading {file_name}")
-        plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order)
+        plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db_path(db))
         if plan.problems:
             raise ImportRefused(plan.problems)
         if plan.ambiguous_dates:

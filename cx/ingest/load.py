@@ -17,8 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from cx.db import connect, writing
+from cx.db import DatabaseBusy, connect, db_path, writing
 from cx.ingest.plan import ImportPlan
 
 CUSTOMER = ("customer_id", "name", "segment", "region", "plan", "signup_date", "churn_date", "churned")
@@ -238,3 +239,26 @@ def _read(db) -> duckdb.DuckDBPyConnection:
     from cx.db import ensure_database
 
     return connect(ensure_database(db), read_only=True)
+
+
+def known_customer_ids(db) -> pa.Table | None:
+    """Every customer id the database already holds (customers, interactions, responses), read-only.
+
+    None when there is no database yet, or it is busy for longer than a detection is worth waiting."""
+    path = db_path(db)
+    if not path.exists():
+        return None
+    try:
+        con = connect(path, read_only=True, timeout_s=5)
+    except DatabaseBusy:
+        return None
+    try:
+        return con.execute(
+            """SELECT customer_id FROM customers
+               UNION SELECT customer_id FROM interactions WHERE customer_id IS NOT NULL
+               UNION SELECT customer_id FROM responses WHERE customer_id IS NOT NULL"""
+        ).fetch_arrow_table()
+    except duckdb.CatalogException:  # a database from before the tables existed
+        return None
+    finally:
+        con.close()

@@ -134,11 +134,12 @@ PATTERNS: list[tuple[str, str, Callable[[ColumnProfile], bool]]] = [
     ),
     ("id", r"^(id|uuid|key|record id)$", _any),
     ("name", r"^(customer |client |account |full |company |contact )?name$|^surname$|^last name$", _text),
-    ("segment", r"\bsegment\b|^(tier|customer type|customer tier|customer class)$", _any),
+    ("segment", r"\bsegment\b|^(customer type|customer tier|customer class)$", _any),
     ("region", r"^(region|country|geography|territory|market|location|state|area|sales region|country code)$", _text),
+    # Only what names a plan: a "Contract" (month-to-month, one year) is a term, kept as an attribute to segment by.
     (
         "plan",
-        r"^(plan|contract|subscription|package|pricing plan|plan type|plan name|contract type|subscription type|subscription plan)$",
+        r"^(plan|plan type|plan name|subscription|subscription plan|subscription type|pricing plan|package|tier)$",
         _text,
     ),
     ("channel", r"\bchannel\b|^(source|medium|via|contact method|contact type)$", _text),
@@ -200,9 +201,13 @@ def match_header(profile: ColumnProfile) -> str | None:
     return None
 
 
-def guess_fields(profiles: list[ColumnProfile], headerless: bool) -> dict[int, str]:
-    """Column index -> field (or "date"/"id" to be resolved by kind), by header then by values."""
+def guess_fields(profiles: list[ColumnProfile], headerless: bool, known_ids: int | None = None) -> dict[int, str]:
+    """Column index -> field (or "date"/"id" to be resolved by kind), by header then by values.
+
+    `known_ids`: a column whose values are customer ids already stored (found by the caller)."""
     fields = {p.index: f for p in profiles if (f := match_header(p))}
+    if known_ids is not None and known_ids not in fields and "customer_id" not in fields.values():
+        fields[known_ids] = "customer_id"
     if "date" not in fields.values() and not any(f.endswith(("_at", "_date")) for f in fields.values()):
         dated = [p for p in profiles if p.index not in fields and p.date is not None and p.date.share >= 0.8]
         if dated:
@@ -212,7 +217,7 @@ def guess_fields(profiles: list[ColumnProfile], headerless: bool) -> dict[int, s
         # values) is the customer, a column of amounts with cents is revenue.
         rest = [p for p in profiles if p.index not in fields]
         ids = [p for p in rest if p.leading_zero or (p.mostly(p.integer) and p.distinct < p.filled)]
-        if ids:
+        if ids and "customer_id" not in fields.values():
             fields[ids[0].index] = "customer_id"
         amounts = [p for p in rest if p.mostly(p.numeric) and p.integer < p.numeric and p.index not in fields]
         if amounts:

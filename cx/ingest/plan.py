@@ -10,17 +10,19 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from cx.ingest import mapping as m
 from cx.ingest import read
 from cx.ingest.dates import ORDERS, DateFormat
-from cx.ingest.detect import profile_columns
+from cx.ingest.detect import known_id_column, profile_columns
 from cx.ingest.read import ImportRefused, Staged
 
 ERRORS_IN_PLAN = 20
@@ -123,12 +125,25 @@ def _header_matches(rows) -> int:
     return sum(1 for h in read.clean_headers(rows[0]) if any(re.search(p, m.normalise(h)) for _, p, _ in m.PATTERNS))
 
 
-def build_plan(con, staged: Staged, profiles, file_name: str, kind=None, mapping=None, date_order=None) -> ImportPlan:
+def build_plan(con, staged: Staged, profiles, file_name: str, kind=None, mapping=None, date_order=None,
+               known_ids: Callable[[], pa.Table | None] | None = None) -> ImportPlan:  # fmt: skip
+    """`known_ids`: fetches the customer ids already stored, asked only when no header names the customer."""
     plan = ImportPlan(file_name, headers=staged.headers, sheets=staged.sheets, sheet=staged.sheet, rows=staged.rows,
                       source_format=staged.format, notes=list(staged.notes), unreadable=staged.unreadable)  # fmt: skip
     if kind is not None and kind not in m.KINDS:
         raise UsageError(f'Unknown kind "{kind}": use one of {", ".join(m.KINDS)}.')
-    guessed = m.guess_fields(profiles, headerless=not staged.has_header)
+    id_column = None
+    named = "customer_id" in (mapping or {}).values() or any(m.match_header(p) == "customer_id" for p in profiles)
+    if known_ids is not None and not named:
+        candidates = [p for p in profiles if m.match_header(p) is None and p.date is None]
+        known = known_ids() if candidates else None
+        if known is not None and (found := known_id_column(con, candidates, known)):
+            id_column, share = found
+            plan.notes.append(
+                f'"{staged.headers[id_column]}" read as the customer id: {share:.0%} of its values are customer ids '
+                "already in the database."
+            )
+    guessed = m.guess_fields(profiles, headerless=not staged.has_header, known_ids=id_column)
     guessed = _apply_overrides(guessed, mapping or {}, staged.headers)
     plan.kind = m.kind_of_mapping(set(guessed.values()), kind)
     if plan.kind is None:
@@ -152,6 +167,7 @@ def build_plan(con, staged: Staged, profiles, file_name: str, kind=None, mapping
     plan.decimal_comma = {i for i, p in by_index.items() if p.decimal_comma}
     _plan_dates(plan, by_index, date_order)
     _plan_durations(plan, by_index)
+    _note_ticket_date(plan)
     _check_required(plan)
     if (
         plan.kind == "interactions+responses"
@@ -248,6 +264,18 @@ def _plan_durations(plan: ImportPlan, profiles: dict[int, m.ColumnProfile]) -> N
                 f'"{header}" holds timestamps, not durations, and the file has no ticket creation time to measure '
                 f"from{' (' + repr(start_header) + ' is not one)' if start_header else ''}; it was not stored."
             )
+
+
+def _note_ticket_date(plan: ImportPlan) -> None:
+    # A help-desk export may have no "created" column; the date we took instead (the purchase date,
+    # say) dates every ticket and its rating, so the user must see it and be able to correct it.
+    index = plan.fields.get("occurred_at")
+    if plan.kind != "interactions+responses" or index is None or _CREATION.search(plan.headers[index]):
+        return
+    plan.notes.append(
+        f'"{plan.headers[index]}" was used as the date of each ticket (occurred_at) and of its rating; '
+        "if another column says when the ticket was opened, map that one to occurred_at."
+    )
 
 
 def _check_required(plan: ImportPlan) -> None:

@@ -110,3 +110,27 @@ def test_filters_follow_the_user_to_another_page(server: Server, page: Page):
         .filter(has_text="Region")
         .inner_text()
     )
+
+
+def test_clicking_a_segment_bar_drills_into_it(server: Server, page: Page):
+    page.goto(f"{server.url}/Segments?by=region&metric=nps")
+    wait_for_app(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.locator(".barlayer .point path").first.wait_for(timeout=30_000)
+    bars = chart.locator(".barlayer .point path")
+    regions = plotly_traces(page, 0)[0]["y"]  # horizontal bars: the categories are on y
+    assert bars.count() == len(regions) >= 2
+    target = next(i for i, name in enumerate(regions) if name != "Unknown")
+    bars.nth(target).click(force=True)
+    page.wait_for_function("() => window.location.search.includes('region=')", timeout=30_000)
+    wait_for_app(page)
+    region = parse_qs(urlparse(page.url).query)["region"]
+    assert region == [regions[target]]
+    assert (
+        region[0]
+        in page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']")
+        .filter(has_text="Region")
+        .inner_text()
+    )
+    assert app_errors(page) == []
+    screenshot(page, "segments-drilled-into-region")

@@ -53,12 +53,18 @@ def test_telco_churn_is_1869_of_7043_and_by_contract_as_published(imported):
     assert sql(db, "SELECT sum(churned::INT), count(*) FROM customers WHERE import_id = ?", [import_id]) == [
         (1869, 7043)
     ]
+    # Contract is a term the file brings, not a plan: it is kept as an attribute to segment by.
     rates = sql(
         db,
-        "SELECT plan, round(100 * avg(churned::INT), 2) FROM customers WHERE import_id = ? GROUP BY 1 ORDER BY 1",
+        """SELECT a.value, sum(c.churned::INT), count(*), round(100 * avg(c.churned::INT), 2)
+           FROM customers c JOIN customer_attributes a USING (customer_id)
+           WHERE c.import_id = ? AND a.attribute = 'Contract' GROUP BY 1 ORDER BY 1""",
         [import_id],
     )
-    assert rates == [("Month-to-month", 42.71), ("One year", 11.27), ("Two year", 2.83)]
+    assert rates == [("Month-to-month", 1655, 3875, 42.71), ("One year", 166, 1473, 11.27),
+                     ("Two year", 48, 1695, 2.83)]  # fmt: skip
+    assert results["telco_customer_churn.csv"]["mapping"].get("Contract") is None
+    assert sql(db, "SELECT count(plan) FROM customers WHERE import_id = ?", [import_id]) == [(0,)]
     # No dates in the file: a snapshot, and the other columns kept as attributes (TotalCharges blank in 11 rows).
     assert sql(db, "SELECT count(*) FROM customers WHERE import_id = ? AND churn_date IS NOT NULL", [import_id]) == [
         (0,)
@@ -110,3 +116,50 @@ def test_importing_them_all_again_adds_nothing(imported):
     assert status == 0
     assert [(r["imported"], r["duplicates"]) for r in results] == [
         (0, 7043), (0, 10000), (0, 8469), (0, 6919), (0, 7043)]  # fmt: skip
+
+
+def cx_metrics(db: Path, *where: str) -> dict:
+    args = [a for w in where for a in ("--where", w)]
+    done = subprocess.run([sys.executable, "-m", "cx", "metrics", "--db", str(db), "--json", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def one_file_databases(tmp_path_factory):
+    """Each file alone in its database, so the dashboard's metrics over all the data are that file's."""
+    folder = tmp_path_factory.mktemp("alone")
+    databases = {}
+    for name in ("telco_customer_churn.csv", "bank_churn_modelling.csv", "customer_support_tickets.csv"):
+        databases[name] = folder / (name + ".duckdb")
+        status, results = cx_import(databases[name], name)
+        assert status == 0, results
+    return databases
+
+
+def test_metrics_command_shows_the_reference_churn_of_telco_overall_and_by_contract(one_file_databases):
+    db = one_file_databases["telco_customer_churn.csv"]
+    churn = cx_metrics(db)["churn_rate"]
+    assert churn["value"] == pytest.approx(26.54, abs=0.01) and churn["basis"] == "snapshot"
+    assert (churn["churned"], churn["customers"]) == (1869, 7043)
+    month_to_month = cx_metrics(db, "Contract=Month-to-month")["churn_rate"]
+    assert month_to_month["value"] == pytest.approx(42.71, abs=0.01)
+    assert (month_to_month["churned"], month_to_month["customers"]) == (1655, 3875)
+
+
+def test_metrics_command_shows_the_reference_churn_of_the_bank(one_file_databases):
+    churn = cx_metrics(one_file_databases["bank_churn_modelling.csv"])["churn_rate"]
+    assert churn["value"] == pytest.approx(20.37, abs=0.01) and (churn["churned"], churn["customers"]) == (2037, 10000)
+
+
+def test_metrics_command_shows_the_reference_ticket_ratings_over_the_span_of_the_data(one_file_databases):
+    db = one_file_databases["customer_support_tickets.csv"]
+    result = cx_metrics(db)
+    # The default period is the span of the data; every rating falls inside it, so none is left out.
+    first, last = sql(db, "SELECT min(responded_at)::DATE::VARCHAR, max(responded_at)::DATE::VARCHAR FROM responses")[0]
+    assert result["from"] <= first and last <= result["to"]
+    csat = result["csat"]
+    assert csat["n"] == 2769
+    assert csat["value"] == pytest.approx(39.26, abs=0.01)
+    assert csat["mean"] == pytest.approx(2.9913, abs=0.0001)

@@ -59,6 +59,21 @@ def test_strict_exits_1_and_map_and_kind_are_honoured(tmp_path):
     assert 'Row 2, column "Wert": "9" is outside the CSAT scale 1–5' in done.stdout
 
 
+def test_the_human_summary_lists_the_first_reasons_and_says_where_the_rest_are(tmp_path):
+    rows = b"".join(b"r%d,2024-05-01,%d\n" % (n, 11 + n) for n in range(1, 8))  # scores 12..18: all outside 0-10
+    data = write(tmp_path / "nps.csv", b"Respondent,Date,NPS\nr0,2024-05-01,9\n" + rows)
+    db = tmp_path / "cx.duckdb"
+    done = cx_import(data, "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert "8 rows: 1 imported, 0 duplicates skipped, 7 rejected" in done.stdout
+    assert 'Row 2, column "NPS": "12" is outside the NPS scale 0–10' in done.stdout
+    assert 'Row 6, column "NPS": "16"' in done.stdout and "Row 7," not in done.stdout  # the first five
+    assert (
+        f"… and 2 more rejected rows. Every rejected row is kept, with its reasons and the whole record, in the table import_rejects of {db.resolve()} (import_id = 1)."
+        in done.stdout
+    )
+
+
 def test_usage_errors_exit_2(tmp_path):
     data = write(tmp_path / "x.csv", b"Customer ID,Plan\nc1,Gold\n")
     assert cx_import(data, "--db", tmp_path / "cx.duckdb", "--map", "no equals sign").returncode == 2

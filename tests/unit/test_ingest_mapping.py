@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cx.ingest import analyse
+from cx.ingest import analyse, import_file
 from cx.ingest.mapping import ColumnProfile, match_header, normalise, touchpoint_from_header
+from tests.unit.ingest_helpers import contents
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,18 @@ def test_yes_no_churn_and_0_1_exited_become_churned_and_other_columns_attributes
     assert bank.mapping == {"CustomerId": "customer_id", "Geography": "region", "Exited": "churned"}
 
 
+@pytest.mark.parametrize(("header", "field"), [("Plan", "plan"), ("Subscription plan", "plan"), ("Tier", "plan"),
+                                              ("Package", "plan"), ("Contract", None), ("Contract type", None)])  # fmt: skip
+def test_only_plan_like_headers_map_to_plan(header, field):
+    assert match_header(ColumnProfile(0, header, filled=3)) == field
+
+
+def test_a_contract_column_is_kept_as_a_customer_attribute():
+    plan = analyse(b"customerID,Contract,Churn\nA,Month-to-month,Yes\nB,Two year,No\n", file_name="telco.csv")
+    assert plan.mapping == {"customerID": "customer_id", "Churn": "churned"}
+    assert plan.attributes == ["Contract"]
+
+
 def test_a_churn_column_that_is_not_a_flag_stays_an_attribute():
     plan = analyse(b"Customer ID,Churn\nA,maybe later\nB,who knows\n", file_name="odd.csv")
     assert plan.attributes == ["Churn"]
@@ -82,6 +95,17 @@ def test_timestamp_durations_without_a_creation_time_are_left_out_with_a_note():
     assert any("holds timestamps, not durations" in note for note in plan.notes)
 
 
+def test_a_ticket_file_dated_by_another_date_than_its_creation_says_which_date_it_used():
+    data = b"Ticket ID,Date of Purchase,Ticket Status,Customer Satisfaction Rating\n1,2021-03-22,Closed,4\n"
+    plan = analyse(data, file_name="tickets.csv")
+    assert plan.mapping["Date of Purchase"] == "occurred_at"
+    assert any(
+        note.startswith('"Date of Purchase" was used as the date of each ticket (occurred_at)') for note in plan.notes
+    )
+    created = analyse(data.replace(b"Date of Purchase", b"Created at"), file_name="tickets.csv")
+    assert not any("was used as the date" in note for note in created.notes)
+
+
 def test_wide_survey_columns_each_become_responses_at_their_touchpoint():
     data = (
         b"Respondent,Submitted at,Satisfaction with delivery (1-5),Satisfaction with checkout (1-5)\n"
@@ -99,3 +123,38 @@ def test_map_overrides_a_guess_and_rejects_unknown_fields():
     assert plan.kind == "interactions"
     assert plan.mapping == {"Kunde": "customer_id", "Datum": "occurred_at", "Umsatz": "revenue"}
     assert "not a field we store" in analyse(b"a,b\n1,2\n", file_name="x.csv", mapping={"a": "colour"}).problems
+
+
+CUSTOMERS = b"Customer ID,Plan\nK-101,Gold\nK-102,Gold\nK-103,Basic\nK-104,Basic\nK-105,Gold\nK-106,Basic\n"
+# "Kundennummer" is no header we know; its values are what tells us it is the customer.
+ORDERS = b"Kundennummer,Bestelldatum,Betrag\nK-101,2024-01-05,10\nK-102,2024-01-06,12\nK-103,2024-01-07,9\nK-104,2024-01-08,4\nK-105,2024-01-09,8\nX-999,2024-01-10,3\n"  # fmt: skip
+
+
+def test_a_column_whose_values_are_known_customer_ids_becomes_the_customer_id(tmp_path):
+    db = tmp_path / "cx.duckdb"
+    import_file(CUSTOMERS, file_name="customers.csv", db=db)
+    before = contents(db)
+    plan = analyse(ORDERS, file_name="orders.csv", db=db)
+    assert plan.mapping["Kundennummer"] == "customer_id"  # 5 of 6 values (83%) are known
+    assert any('"Kundennummer" read as the customer id' in note for note in plan.notes)
+    assert contents(db) == before  # analyse only read the database
+    # Without a database to compare with, the column means nothing to us.
+    assert "Kundennummer" not in analyse(ORDERS, file_name="orders.csv").mapping
+    assert "Kundennummer" not in analyse(ORDERS, file_name="orders.csv", db=tmp_path / "missing.duckdb").mapping
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_the_command_line_import_recognises_known_customer_ids_too(tmp_path):
+    db = tmp_path / "cx.duckdb"
+    import_file(CUSTOMERS, file_name="customers.csv", db=db)
+    result = import_file(ORDERS, file_name="orders.csv", db=db)
+    assert result.mapping["Kundennummer"] == "customer_id"
+
+
+def test_a_column_with_too_few_or_too_rarely_known_ids_is_not_taken_for_the_customer(tmp_path):
+    db = tmp_path / "cx.duckdb"
+    import_file(CUSTOMERS, file_name="customers.csv", db=db)
+    few = b"Kundennummer,Bestelldatum,Betrag\nK-101,2024-01-05,10\nK-102,2024-01-06,12\nK-103,2024-01-07,9\nK-104,2024-01-08,4\n"  # fmt: skip
+    assert "Kundennummer" not in analyse(few, file_name="few.csv", db=db).mapping  # 4 known ids: fewer than 5
+    rarely = ORDERS + b"X-1,2024-01-11,1\nX-2,2024-01-12,1\n"  # 5 of 8 known: 62%
+    assert "Kundennummer" not in analyse(rarely, file_name="rarely.csv", db=db).mapping
