@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,3 +38,34 @@ def build_db(path: Path, customers=(), interactions=(), responses=(), attributes
 @pytest.fixture
 def db_file(tmp_path: Path) -> Path:
     return tmp_path / "cx.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small but complete demo database, built once per test session by the real command line.
+
+    Tests that write must copy it first.
+    """
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cx",
+            "demo",
+            "--db",
+            str(path),
+            "--customers",
+            "3000",
+            "--interactions",
+            "120000",
+            "--responses",
+            "15000",
+            "--seed",
+            "11",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return path

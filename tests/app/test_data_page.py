@@ -18,9 +18,9 @@ SURVEY = (
 
 
 @pytest.fixture
-def database(app_demo_db, tmp_path, monkeypatch) -> Path:
+def database(demo_db, tmp_path, monkeypatch) -> Path:
     path = tmp_path / "cx.duckdb"
-    shutil.copy(app_demo_db, path)
+    shutil.copy(demo_db, path)
     monkeypatch.setenv("CX_DB", str(path))
     st.cache_data.clear()
     return path

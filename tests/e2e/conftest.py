@@ -90,34 +90,6 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    """A small but complete demo database, built once for the browser tests."""
-    path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cx",
-            "demo",
-            "--db",
-            str(path),
-            "--customers",
-            "3000",
-            "--interactions",
-            "120000",
-            "--responses",
-            "15000",
-            "--seed",
-            "11",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    return path
-
-
-@pytest.fixture(scope="session")
 def server(demo_db) -> Iterator[Server]:
     running = Server(demo_db).start()
     yield running

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cx.ingest import analyse
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT.parent / "shared" / "data" / "real"
 FILES = ["telco_customer_churn.csv", "bank_churn_modelling.csv", "customer_support_tickets.csv", "cdnow_sample.txt"]
@@ -93,6 +95,12 @@ def test_ticket_ratings_match_the_reference(imported):
     assert sql(db, "SELECT count(*) FROM responses r JOIN interactions i USING (interaction_id)") == [(2769,)]
     # Timestamps are not durations: nothing negative, nothing invented.
     assert sql(db, "SELECT count(response_time_s), count(resolution_time_s) FROM interactions") == [(0, 0)]
+
+
+def test_tickets_are_dated_by_their_date_of_purchase_and_the_plan_says_so():
+    plan = analyse(REAL / "customer_support_tickets.csv", file_name="customer_support_tickets.csv")
+    assert plan.mapping["Date of Purchase"] == "occurred_at"
+    assert any(note.startswith('"Date of Purchase" was used as the date of each ticket') for note in plan.notes)
 
 
 def test_cdnow_purchases_become_interactions_with_revenue(imported):
