@@ -13,13 +13,14 @@ Conventions:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from scipy import stats as _scipy
 
-MIN_N = 30
-"""Below this many responses a figure is shown, but flagged as a small sample."""
+MIN_N = int(os.environ.get("CX_MIN_N", "30"))
+"""Below this many responses a figure is shown greyed as "n too small" (set CX_MIN_N to change it)."""
 
 Z95 = 1.959963984540054
 """The 97.5% quantile of the standard normal: the z of a two-sided 95% interval."""

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cx import db, metrics
+from cx import db, metrics, stats
 from cx.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 
 PAGES = [
@@ -44,6 +44,7 @@ CSS = """
   h1 { font-size: 2.1rem !important; }
   .cx-badge { display: inline-block; padding: 0.15rem 0.6rem; border-radius: 999px;
               background: #FFF4D6; color: #7A5200; font-weight: 600; font-size: 0.9rem; }
+  .cx-small { color: #9CA3AF; font-size: 1.6rem; font-weight: 600; line-height: 1.3; }
   .cx-headline { font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0 0.4rem 0; }
 </style>
 """
@@ -259,21 +260,28 @@ def sentence(summary: metrics.Summary, days: int) -> str:
 
 
 def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
-    """A bordered tile: big number, change coloured only when significant, n, interval, sparkline."""
+    """A bordered tile: big number, change coloured only when significant, n, interval, sparkline.
+
+    Below the minimum sample size the number is greyed and says so: never a bare number.
+    """
     metric, current = summary.metric, summary.current
     with st.container(border=True):
-        value = metric.format(current.value) if not current.small else "n too small"
+        if current.small and current.value is not None:
+            st.metric(metric.label, "n too small", help=metric.help, border=False)
+            st.markdown(f'<p class="cx-small">{metric.format(current.value)} from only {current.n:,} '
+                        f"{metric.counted} (fewer than {stats.MIN_N}): too few to rely on.</p>",
+                        unsafe_allow_html=True)  # fmt: skip
+            return
         delta = None
-        if summary.change is not None and not current.small:
-            delta = metric.format_change(summary.change) + (
-                "" if summary.comparison.significant else " (not significant)"
-            )
+        if summary.change is not None:
+            significance = "" if summary.comparison.significant else " (not significant)"
+            delta = metric.format_change(summary.change) + significance
         colour = "off"
         if summary.improved is not None:
             colour = "normal" if metric.higher_is_better else "inverse"
         st.metric(
             metric.label,
-            value,
+            metric.format(current.value),
             delta,
             delta_color=colour,
             delta_arrow="off" if not summary.change else ("up" if summary.change > 0 else "down"),
@@ -283,7 +291,7 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
             border=False,
         )
         interval = ""
-        if current.ci_low is not None and current.ci_high is not None and not current.small:
+        if current.ci_low is not None and current.ci_high is not None:
             interval = f" · 95% range {metric.format(current.ci_low)} – {metric.format(current.ci_high)}"
         st.caption(f"n = {current.n:,} {metric.counted}{interval}")
         st.markdown(sentence(summary, days))

@@ -57,7 +57,7 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         indexes = [plan.headers.index(h) for h in plan.attributes]
         if indexes:
             con.executemany("INSERT INTO attribute_names VALUES (?, ?)", [[i, plan.headers[i]] for i in indexes])
-        union = " UNION ALL ".join(f"SELECT _record, {i} AS idx, trim(c{i}) AS value FROM checked WHERE len(problems) = 0"
+        union = " UNION ALL ".join(f"SELECT _record, {i} AS idx, trim(c{i}) AS value FROM checked JOIN staged USING (_record) WHERE len(problems) = 0"
                                    for i in indexes) or "SELECT NULL::INTEGER, NULL::INTEGER, NULL::VARCHAR WHERE FALSE"  # fmt: skip
         con.execute(
             f"""CREATE OR REPLACE TABLE ready_attributes AS

@@ -34,48 +34,56 @@ def _problem(index: int, code: str, condition: str) -> str:
     return f"CASE WHEN {condition} THEN {{'col': {index}, 'code': '{code}'}} END"
 
 
-def _field_sql(plan: ImportPlan, field: str, index: int) -> tuple[str, list[str]]:
-    """(parsed value, problems) for one single-valued field."""
-    v = value_sql(f"c{index}")
+# Each staged column is cleaned once (v<i>) and parsed once (n<i> number, d<i> timestamp, b<i> flag,
+# u<i> survey), in nested selects; fields, scores and checks then refer to those names, so an
+# expression like a date parse is not repeated for the value and again for its check.
+Parts = dict[str, str]  # name of a parsed value -> its SQL over v<i>
+
+
+def _field_sql(plan: ImportPlan, field: str, index: int, parts: Parts) -> tuple[str, list[str]]:
+    """(parsed value, problems) for one single-valued field; adds what it parses to `parts`."""
+    v, n, d = f"v{index}", f"n{index}", f"d{index}"
     problems = []
     if field in ("response_time_s", "resolution_time_s"):
         mode, factor = plan.durations[field]
         if mode == "number":
-            number = number_sql(v)
-            problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {number} IS NULL"))
-            return f"CASE WHEN {number} >= 0 THEN {number} * {factor} END", problems
-        ts = plan.dates[index].parse_sql(v)
-        start = plan.dates[plan.fields["occurred_at"]].parse_sql(value_sql(f"c{plan.fields['occurred_at']}"))
-        problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {ts} IS NULL"))
-        return f"CASE WHEN {ts} >= {start} THEN date_diff('second', {start}, {ts})::DOUBLE END", problems
+            parts[n] = number_sql(v)
+            problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {n} IS NULL"))
+            return f"CASE WHEN {n} >= 0 THEN {n} * {factor} END", problems
+        start = plan.fields["occurred_at"]
+        parts[d] = plan.dates[index].parse_sql(v)
+        parts[f"d{start}"] = plan.dates[start].parse_sql(f"v{start}")
+        problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {d} IS NULL"))
+        return f"CASE WHEN {d} >= d{start} THEN date_diff('second', d{start}, {d})::DOUBLE END", problems
     if field.endswith(("_at", "_date")):
-        parsed = plan.dates[index].parse_sql(v)
-        problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {parsed} IS NULL"))
-        return (f"({parsed})::DATE" if field.endswith("_date") else parsed), problems
+        parts[d] = plan.dates[index].parse_sql(v)
+        problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {d} IS NULL"))
+        return (f"{d}::DATE" if field.endswith("_date") else d), problems
     if field == "churned":
-        problems.append(_problem(index, "flag", f"{v} IS NOT NULL AND {flag_sql(v)} IS NULL"))
-        return flag_sql(v), problems
+        parts[f"b{index}"] = flag_sql(v)
+        problems.append(_problem(index, "flag", f"{v} IS NOT NULL AND b{index} IS NULL"))
+        return f"b{index}", problems
     if field == "revenue":
-        number = number_sql(v, index in plan.decimal_comma)
-        problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {number} IS NULL"))
-        return number, problems
+        parts[n] = number_sql(v, index in plan.decimal_comma)
+        problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {n} IS NULL"))
+        return n, problems
     if field == "survey":
-        survey = (f"CASE WHEN lower({v}) LIKE '%nps%' OR lower({v}) LIKE '%promoter%' THEN 'nps' "
-                  f"WHEN lower({v}) LIKE '%csat%' OR lower({v}) LIKE '%satisf%' THEN 'csat' "
-                  f"WHEN lower({v}) LIKE '%ces%' OR lower({v}) LIKE '%effort%' THEN 'ces' END")  # fmt: skip
-        problems.append(_problem(index, "survey", f"{survey} IS NULL"))
-        return survey, problems
+        parts[f"u{index}"] = (f"CASE WHEN lower({v}) LIKE '%nps%' OR lower({v}) LIKE '%promoter%' THEN 'nps' "
+                              f"WHEN lower({v}) LIKE '%csat%' OR lower({v}) LIKE '%satisf%' THEN 'csat' "
+                              f"WHEN lower({v}) LIKE '%ces%' OR lower({v}) LIKE '%effort%' THEN 'ces' END")  # fmt: skip
+        problems.append(_problem(index, "survey", f"u{index} IS NULL"))
+        return f"u{index}", problems
     return v, problems
 
 
-def _score_sql(plan: ImportPlan, score: ScoreColumn) -> tuple[str, str]:
+def _score_sql(plan: ImportPlan, score: ScoreColumn, parts: Parts) -> tuple[str, str]:
     """(integer score or NULL for no answer, problem) for one score column."""
-    v = value_sql(f"c{score.index}")
-    n = number_sql(v)
+    v, n = f"v{score.index}", f"n{score.index}"
+    parts[n] = number_sql(v)
     if score.survey:
         low, high = SURVEY_SCALES[score.survey]
     else:  # long format: the survey column says which scale applies
-        survey = "f_survey"
+        survey = f"u{plan.fields['survey']}"
         low = f"CASE {survey} WHEN 'nps' THEN 0 ELSE 1 END"
         high = f"CASE {survey} WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 ELSE 7 END"
     no_answer = f"{n} = 0" if score.zero_is_no_answer else "FALSE"
@@ -87,37 +95,45 @@ def _score_sql(plan: ImportPlan, score: ScoreColumn) -> tuple[str, str]:
 
 
 def build_checked(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
-    """`checked(_record, f_<field>..., s<k>..., problems)` over the staged records."""
-    selects, problems = ["_record"], []
-    # The survey column first: score checks of a long-format file refer to it.
-    ordered = sorted(plan.fields.items(), key=lambda item: item[0] != "survey")
-    for field, index in ordered:
-        parsed, field_problems = _field_sql(plan, field, index)
+    """`checked(_record, f_<field>..., s<k>..., problems)` over the staged records (join `staged` for the text)."""
+    selects, problems, parts = ["_record"], [], {}
+    for field, index in plan.fields.items():
+        parsed, field_problems = _field_sql(plan, field, index, parts)
         selects.append(f"{parsed} AS f_{field}")
         problems += field_problems
     for part in plan.kind.split("+"):
         required = {"customers": "customer_id", "interactions": "occurred_at", "responses": "responded_at"}[part]
         if required in plan.fields:
             index = plan.fields[required]
-            problems.append(_problem(index, "required", f"{value_sql(f'c{index}')} IS NULL"))
+            problems.append(_problem(index, "required", f"v{index} IS NULL"))
     for field in ("interaction_id", "response_id"):
         if field in plan.fields:
             index = plan.fields[field]
-            problems.append(_problem(index, "required", f"{value_sql(f'c{index}')} IS NULL"))
+            problems.append(_problem(index, "required", f"v{index} IS NULL"))
     for k, score in enumerate(plan.scores):
-        value, problem = _score_sql(plan, score)
+        value, problem = _score_sql(plan, score, parts)
         selects.append(f"{value} AS s{k}")
         problems.append(problem)
     if plan.kind == "responses" and plan.scores:
         # A respondent who answered nothing gave us no response to store.
         blank = " AND ".join(f"s{k} IS NULL" for k in range(len(plan.scores)))
         problems.append(f"CASE WHEN {blank} THEN {{'col': {plan.scores[0].index}, 'code': 'noscore'}} END")
-    problem_list = "list_filter([" + ", ".join(problems) + "], p -> p IS NOT NULL)" if problems else "[]"
-    columns = ", ".join(selects)
-    # Two steps so the score checks can see the parsed survey column by name.
-    con.execute(f"CREATE OR REPLACE TABLE parsed AS SELECT *, {columns.replace('_record, ', '', 1)} FROM staged")
-    con.execute(f"CREATE OR REPLACE TABLE checked AS SELECT *, {problem_list} AS problems FROM parsed")
-    con.execute("DROP TABLE parsed")
+    problem_list = (
+        "list_filter([" + ", ".join(problems) + "], p -> p IS NOT NULL)"
+        if problems
+        else "[]::STRUCT(col INTEGER, code VARCHAR)[]"
+    )
+    used = sorted(set(plan.fields.values()) | {s.index for s in plan.scores})
+    values = ", ".join(["_record"] + [f"{value_sql(f'c{i}')} AS v{i}" for i in used])
+    parsed = ", ".join(["*"] + [f"{sql} AS {name}" for name, sql in parts.items()])
+    kept = ", ".join(["_record", *(f"f_{field}" for field in plan.fields), *(f"s{k}" for k in range(len(plan.scores)))])
+    con.execute(
+        f"""CREATE OR REPLACE TABLE checked AS
+            SELECT {kept}, problems FROM (
+                SELECT *, {problem_list} AS problems FROM (
+                    SELECT *, {", ".join(selects[1:]) or "NULL AS no_field"} FROM (
+                        SELECT {parsed} FROM (SELECT {values} FROM staged))))"""
+    )
 
 
 def reason(plan: ImportPlan, index: int | None, code: str, value: str | None) -> str:
@@ -163,7 +179,8 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> list[di
     """One dict per problem (row, column, value, reason, record), reader rejects included, in row order."""
     columns = ", ".join(f"c{i}" for i in range(len(plan.headers)))
     rejected = con.execute(
-        f"SELECT _record, problems, {columns} FROM checked WHERE len(problems) > 0 ORDER BY _record"
+        f"""SELECT _record, problems, {columns} FROM checked JOIN staged USING (_record)
+            WHERE len(problems) > 0 ORDER BY _record"""
     ).fetchall()
     errors = [
         {

@@ -86,3 +86,29 @@ def test_trends_changes_with_the_date_range(demo_app_db):
     ).run()
     assert not at.exception
     assert at.get("plotly_chart")[0].proto.spec != first
+
+
+def test_a_figure_from_too_few_answers_is_greyed_never_a_bare_number(tmp_path, monkeypatch):
+    from datetime import datetime
+
+    import streamlit as st
+
+    from tests.conftest import build_db
+
+    path = build_db(
+        tmp_path / "tiny.duckdb",
+        responses=[
+            dict(response_id=str(i), responded_at=datetime(2026, 3, 10), survey="nps", score=s)
+            for i, s in enumerate([10, 9, 9, 3, 7])
+        ],
+    )
+    monkeypatch.setenv("CX_DB", str(path))
+    st.cache_data.clear()
+    at = overview()
+    at.query_params.update({"from": "2026-03-01", "to": "2026-03-31"})
+    at.run()
+    assert not at.exception
+    nps = next(m for m in at.metric if m.label == "NPS")
+    assert nps.value == "n too small"
+    greyed = [md.value for md in at.markdown if 'class="cx-small"' in md.value]
+    assert greyed and "40 from only 5 responses" in greyed[0]
