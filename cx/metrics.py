@@ -263,11 +263,16 @@ def _is_snapshot(customers: ir.Table) -> bool:
 
 
 def _revenue_stats(customers: ir.Table, revenue_events: ir.Table, keys: list[str]) -> ir.Table:
-    per_customer = revenue_events.group_by("customer_id").aggregate(revenue=revenue_events.revenue.sum())
+    per_customer = revenue_events.group_by("customer_id").aggregate(
+        revenue=revenue_events.revenue.sum(), purchases=revenue_events.count()
+    )
     joined = customers.left_join(per_customer, customers.customer_id == per_customer.customer_id)
     revenue = joined.revenue.fill_null(0.0)
     return joined.group_by(keys).aggregate(
-        customers=joined.count(), total=revenue.sum(), total_sq=(revenue * revenue).sum()
+        customers=joined.count(),
+        total=revenue.sum(),
+        total_sq=(revenue * revenue).sum(),
+        purchases=joined.purchases.fill_null(0).sum(),
     )
 
 
@@ -326,6 +331,8 @@ def estimate(key: str, row: dict) -> tuple[stats.Estimate, dict]:
         return stats.proportion(int(row["within_target"]), int(row["n"])), {}
     if key == "clv_observed":
         n = int(row["customers"])
+        if not row.get("purchases"):  # no revenue recorded at all: unknown, not zero
+            return stats.Estimate(value=None, n=n), {"revenue": None}
         mean = row["total"] / n if n else None
         return stats.mean_estimate(mean, _sd(row["total"], row["total_sq"], n), n), {"revenue": row["total"]}
     if key == "projected_clv":
@@ -521,17 +528,27 @@ def _grain_of(periods: pd.DataFrame) -> str:
 
 
 def _clv_observed_stats(backend, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
+    """Revenue to date per customer, for every customer we know of by then.
+
+    A purchases file (interactions with revenue) may name customers no customers file
+    has listed; they count too, so a transactions-only data set still has a value.
+    """
     rows = []
     for period_end, period in zip(periods.period_end, periods.period, strict=True):
         end = period_end.date()
-        customers = flt.customers_with_events(backend, filters)
-        customers = customers.filter(customers.signup_date.isnull() | (customers.signup_date <= end))
-        customers = _group_column(backend, customers, by)
         events = flt.interactions(backend, filters, dated=False)
         events = events.filter(
             events.revenue.notnull() & (events.occurred_at < ibis.timestamp((end + timedelta(days=1)).isoformat()))
         )
-        frame = _revenue_stats(customers, events, ["group"]).execute()
+        listed = flt.customers_with_events(backend, filters)
+        listed = listed.filter(listed.signup_date.isnull() | (listed.signup_date <= end))
+        listed = listed.select(customer_id=listed.customer_id.cast("string"))
+        unlisted = events.filter(~events.customer_id.isin(backend.table("customers").customer_id))
+        unlisted = unlisted.filter(unlisted.customer_id.notnull()).select(
+            customer_id=unlisted.customer_id.cast("string")
+        )
+        population = listed.union(unlisted.distinct())
+        frame = _revenue_stats(_group_column(backend, population, by), events, ["group"]).execute()
         frame["period"] = period
         rows.append(frame)
     return pd.concat(rows, ignore_index=True)

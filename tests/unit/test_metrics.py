@@ -256,3 +256,19 @@ def test_trend_headline_names_best_and_worst_group_or_the_only_readable_one():
     )
     one_readable = frame.assign(small=[False, True, True])
     assert "only SMB has enough answers" in metrics.trend_headline(one_readable, nps, "month")
+
+
+def test_observed_clv_counts_purchasers_no_customers_file_listed(db_file):
+    # A transactions-only data set (like CDNOW): A spent 30 + 10, B spent 20; C is listed but bought nothing.
+    interactions = [
+        dict(interaction_id=str(i), customer_id=c, occurred_at=datetime(2026, 1, d), revenue=r)
+        for i, (c, d, r) in enumerate([("A", 3, 30.0), ("A", 9, 10.0), ("B", 5, 20.0)])
+    ]
+    build_db(db_file, customers=[dict(customer_id="C")], interactions=interactions)
+    result = summary(db_file, "clv_observed", compare_previous=False)
+    assert (result.current.value, result.current.n) == (pytest.approx(20.0), 3)  # 60 over A, B and C
+
+
+def test_observed_clv_without_any_revenue_is_unknown_not_zero(db_file):
+    build_db(db_file, customers=[dict(customer_id="C")])
+    assert summary(db_file, "clv_observed").current.value is None
