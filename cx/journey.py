@@ -246,6 +246,9 @@ def stage_flow(backend: ibis.BaseBackend, filters: Filters, by: str | None = Non
 
 def flow_table(per_stage: pd.DataFrame, stopped: pd.DataFrame) -> pd.DataFrame:
     """Stage counts → funnel rows in journey order with the share of the first stage and drop-outs."""
+    columns = ["group", "journey_stage", "reached", "share_of_top", "stopped", "stopped_share"]
+    if per_stage.empty:  # no interaction names a journey stage (e.g. a help-desk export)
+        return pd.DataFrame(columns=columns)
     stopped = stopped.assign(journey_stage=[JOURNEY_STAGES[int(o)] for o in stopped["order"]])
     frame = per_stage.merge(stopped[["group", "journey_stage", "stopped"]], on=["group", "journey_stage"], how="left")
     frame["stopped"] = frame["stopped"].fillna(0).astype(int)
@@ -257,7 +260,6 @@ def flow_table(per_stage: pd.DataFrame, stopped: pd.DataFrame) -> pd.DataFrame:
     # Known stages are ordered, so "stopped here" means the journey ended at this stage.
     frame.loc[frame["stage_order"] >= len(JOURNEY_STAGES), "stopped"] = 0
     frame["stopped_share"] = 100 * frame["stopped"] / frame["reached"].where(frame["reached"] > 0)
-    columns = ["group", "journey_stage", "reached", "share_of_top", "stopped", "stopped_share"]
     return frame[columns]
 
 

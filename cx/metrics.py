@@ -742,7 +742,13 @@ def overview(
 ) -> list[tuple[Summary, pd.DataFrame]]:
     """The headline tiles: each metric against the previous period, with its trend for a sparkline."""
     grain = sparkline_grain(filters)
-    return [(summary(backend, key, filters), trend(backend, key, filters, grain)) for key in keys]
+    tiles = []
+    for key in keys:
+        headline = summary(backend, key, filters)
+        # A snapshot has no time in it: a flat sparkline would pretend otherwise.
+        line = trend(backend, key, filters, grain) if headline.basis != "snapshot" else table(pd.DataFrame(), key)
+        tiles.append((headline, line))
+    return tiles
 
 
 def trend_headline(frame: pd.DataFrame, metric: Metric, grain: str) -> str:

@@ -60,10 +60,17 @@ flow_by = st.selectbox(
 )
 ui.remember(flow_by=flow_by or None)
 flow = ui.query(journey.stage_flow, filters, flow_by or None)
-ui.headline(journey.flow_headline(flow))
-stage = ui.selected(ui.figure(charts.funnel(flow), flow, "journey_flow", key="flow_chart", on_select="rerun"), "y")
-if stage:
-    ui.drill(filters.with_values(journey_stage=[stage.lower()]))
+if flow.empty:
+    st.info(
+        "No interaction in this period names a journey stage, so there is no flow to draw. "
+        "When importing, map a column to journey_stage on the Data page.",
+        icon=":material/info:",
+    )
+else:
+    ui.headline(journey.flow_headline(flow))
+    event = ui.figure(charts.funnel(flow), flow, "journey_flow", key="flow_chart", on_select="rerun")
+    if stage := ui.selected(event, "y"):
+        ui.drill(filters.with_values(journey_stage=[stage.lower()]))
 ui.how_we_compute(
     "Customers with an interaction in the period, counted at every stage they have reached so far "
     "(earlier periods included). 'Went no further' = the furthest stage a customer has reached."
