@@ -97,10 +97,11 @@ def setup_page(title: str, *, filters: bool = True) -> Filters:
     )
     st.markdown(CSS, unsafe_allow_html=True)
     chosen = _current_params()
+    carried = {k: v for k, v in chosen.items() if k in _filter_keys(chosen)}  # filters travel, page choices stay
     with st.sidebar:
         st.markdown("### CX dashboard")
         for path, page_label, icon in PAGES:
-            st.page_link(path, label=page_label, icon=icon, query_params=chosen or None)
+            st.page_link(path, label=page_label, icon=icon, query_params=carried or None)
         st.divider()
     current = sidebar_filters(chosen) if filters else Filters.from_query_params(chosen)
     heading, badge = st.columns([5, 1], vertical_alignment="center")
