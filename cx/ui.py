@@ -66,9 +66,16 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     shows up on the next rerun without a restart.
     """
     path = str(db.db_path())
-    return _cached(
-        function.__module__, function.__qualname__, path, db.data_version(path), args, tuple(sorted(kwargs.items()))
-    )
+    try:
+        return _cached(
+            function.__module__, function.__qualname__, path, db.data_version(path), args, tuple(sorted(kwargs.items()))
+        )
+    except db.DatabaseBusy:
+        st.warning(
+            "An import is writing to the database right now. The figures will be back in a moment: reload the page.",
+            icon=":material/hourglass_top:",
+        )
+        st.stop()
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)

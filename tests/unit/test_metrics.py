@@ -272,3 +272,15 @@ def test_observed_clv_counts_purchasers_no_customers_file_listed(db_file):
 def test_observed_clv_without_any_revenue_is_unknown_not_zero(db_file):
     build_db(db_file, customers=[dict(customer_id="C")])
     assert summary(db_file, "clv_observed").current.value is None
+
+
+def test_a_malformed_link_falls_back_to_the_default_period():
+    today = date(2026, 6, 30)
+    parsed = Filters.from_query_params({"from": "yesterday", "to": "2026-13-45", "segment": ["SMB"]}, today=today)
+    assert (parsed.start, parsed.end) == (Filters.default(today).start, today)
+    assert parsed.values("segment") == ("SMB",)
+
+
+def test_reversed_dates_in_a_link_are_put_in_order():
+    parsed = Filters.from_query_params({"from": "2026-03-31", "to": "2026-01-01"})
+    assert (parsed.start, parsed.end) == (date(2026, 1, 1), date(2026, 3, 31))
