@@ -179,6 +179,12 @@ def pain_points(table: pd.DataFrame) -> pd.DataFrame:
     return rated.sort_values(["rank_key", "volume"], ascending=[True, False]).drop(columns="rank_key")
 
 
+def pain_bars(ranked: pd.DataFrame) -> pd.DataFrame:
+    """Pain points in the shape charts.ranked_bars reads: value, n, interval, small, direction."""
+    bars = ranked.rename(columns={"csat": "value", "csat_n": "n", "csat_ci_low": "ci_low", "csat_ci_high": "ci_high"})
+    return bars.assign(small=bars["csat_small"], direction=bars["csat_dropped"].map({True: "worse", False: None}))
+
+
 def pain_headline(table: pd.DataFrame, days: int) -> str:
     """'Billing inquiry has the lowest CSAT (61.0%, n = 1,204) and fell 7.0 pts on the previous 90 days.'"""
     ranked = pain_points(table)
@@ -444,6 +450,12 @@ def experience_outcomes(backend: ibis.BaseBackend, filters: Filters, days: int =
         .execute()
     )
     return frame[columns]
+
+
+def outcome_bars(outcomes: pd.DataFrame, survey: str) -> pd.DataFrame:
+    """One survey's outcome rows in the shape charts.ranked_bars reads."""
+    rows = outcomes[outcomes["survey"] == survey]
+    return rows.rename(columns={"churn_rate": "value", "customers": "n"})
 
 
 def outcome_table(counts: pd.DataFrame, min_n: int = stats.MIN_N) -> pd.DataFrame:

@@ -21,9 +21,9 @@ ranked = journey.pain_points(table)
 ui.headline(journey.pain_headline(table, filters.days))
 bars_column, scatter_column = st.columns(2)
 with bars_column:
-    bars = ranked.rename(columns={"csat": "value", "csat_n": "n", "csat_ci_low": "ci_low", "csat_ci_high": "ci_high"})
-    bars = bars.assign(small=bars["csat_small"], direction=bars["csat_dropped"].map({True: "worse", False: None}))
-    figure = charts.ranked_bars(bars, label="touchpoint", value_label="CSAT (%)", suffix="%", higher_is_better=False)
+    figure = charts.ranked_bars(
+        journey.pain_bars(ranked), label="touchpoint", value_label="CSAT (%)", suffix="%", higher_is_better=False
+    )
     event = ui.figure(figure, ranked, "pain_points", key="pain_points_chart", on_select="rerun")
 with scatter_column:
     ui.headline(journey.volume_headline(table))
@@ -106,7 +106,7 @@ if outcomes.empty:
 else:
     for survey, column in zip(("nps", "csat"), st.columns(2), strict=True):
         with column:
-            rows = outcomes[outcomes["survey"] == survey].rename(columns={"churn_rate": "value", "customers": "n"})
+            rows = journey.outcome_bars(outcomes, survey)
             ui.headline(journey.outcome_headline(outcomes, survey, window.days))
             if len(rows):
                 figure = charts.ranked_bars(
