@@ -134,3 +134,19 @@ def test_clicking_a_segment_bar_drills_into_it(server: Server, page: Page):
     )
     assert app_errors(page) == []
     screenshot(page, "segments-drilled-into-region")
+
+
+def test_clicking_a_pain_point_filters_every_figure_to_that_touchpoint(server: Server, page: Page):
+    page.goto(f"{server.url}/Journey")
+    wait_for_app(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.locator(".barlayer .point path").first.wait_for(timeout=30_000)
+    touchpoints = plotly_traces(page, 0)[0]["y"]
+    chart.locator(".barlayer .point path").nth(len(touchpoints) - 1).click(force=True)  # the top bar: the worst
+    page.wait_for_function("() => window.location.search.includes('touchpoint=')", timeout=30_000)
+    wait_for_app(page)
+    assert parse_qs(urlparse(page.url).query)["touchpoint"] == [touchpoints[-1]]
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert f"Touchpoint = {touchpoints[-1]}" in sidebar.inner_text()
+    assert app_errors(page) == []
+    screenshot(page, "journey-drilled-into-touchpoint")
