@@ -27,7 +27,15 @@ MAX_UPLOAD_MB = int(os.environ.get("CX_MAX_UPLOAD_MB", "200"))
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _analyse(
-    content: bytes, file_name: str, kind: str, mapping: tuple, sheet: str, date_order: str, digest: str
+    content: bytes,
+    file_name: str,
+    kind: str,
+    mapping: tuple,
+    sheet: str,
+    date_order: str,
+    digest: str,
+    db_file: str,
+    data_version: tuple,  # the plan looks at stored customer ids, so it changes with the data
 ) -> ingest.ImportPlan:
     return ingest.analyse(
         content,
@@ -36,6 +44,7 @@ def _analyse(
         mapping=dict(mapping) or None,
         sheet=sheet or None,
         date_order=date_order or None,
+        db=db_file,
     )
 
 
@@ -66,6 +75,8 @@ def file_section(upload) -> None:
             st.session_state.get(_key(upload, "sheet"), ""),
             st.session_state.get(_key(upload, "dates"), ""),
             digest,
+            str(db.db_path()),
+            db.data_version(),
         )
     if plan.sheets and len(plan.sheets) > 1:
         choose_sheet.selectbox(
@@ -213,6 +224,18 @@ def history() -> None:
         }
     )
     st.dataframe(shown, hide_index=True)
+    with_rejects = imports[imports["rejected"] > 0]
+    if len(with_rejects):
+        names = {
+            int(r.import_id): f"#{r.import_id} · {r.file_name} ({r.rejected:,} rejected)"
+            for r in with_rejects.itertuples()
+        }
+        pick, download = st.columns([3, 2], vertical_alignment="bottom")
+        chosen = pick.selectbox("Rejected rows of an import", list(names), format_func=names.get, key="rejects_pick")
+        rejects = ingest.rejected_rows(chosen, db=db.db_path())
+        download.download_button("Download them (CSV)", rejects.to_csv(index=False).encode("utf-8"),
+                                 file_name=f"rejected-{chosen}.csv", mime="text/csv", key="rejects_history",
+                                 icon=":material/download:")  # fmt: skip
     active = imports[imports["status"] == "done"]
     if active.empty:
         return

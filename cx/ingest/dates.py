@@ -80,37 +80,16 @@ def detect_date_format(con: duckdb.DuckDBPyConnection, column: str, table: str =
     ).fetchone()[0]
     if not looks_dated:
         return None
-    row = con.execute(
+    filled, iso, compact, slash_ymd, parts, named, example = con.execute(
         f"""SELECT count({column}) FILTER (WHERE {v} <> ''),
                    count(*) FILTER (WHERE regexp_matches({v}, '{_ISO}')),
                    count(*) FILTER (WHERE regexp_matches({v}, '{_COMPACT}')),
                    count(*) FILTER (WHERE regexp_matches({v}, '{_YMD_SLASH}')),
                    count(*) FILTER (WHERE regexp_matches({v}, '{_PARTS}')),
                    count(*) FILTER (WHERE regexp_matches({v}, '{_NAMED}')),
-                   max(try_cast(regexp_extract({v}, '{_PARTS}', 1) AS INTEGER)),
-                   max(try_cast(regexp_extract({v}, '{_PARTS}', 3) AS INTEGER)),
-                   count(*) FILTER (WHERE try_cast(regexp_extract({v}, '{_PARTS}', 1) AS INTEGER) > 12),
-                   count(*) FILTER (WHERE try_cast(regexp_extract({v}, '{_PARTS}', 3) AS INTEGER) > 12),
-                   any_value(regexp_extract({v}, '{_PARTS}', 2)) FILTER (WHERE regexp_matches({v}, '{_PARTS}')),
-                   count(*) FILTER (WHERE length(regexp_extract({v}, '{_PARTS}', 4)) = 2),
                    any_value({v}) FILTER (WHERE {v} <> '')
             FROM {table}"""
     ).fetchone()
-    (
-        filled,
-        iso,
-        compact,
-        slash_ymd,
-        parts,
-        named,
-        max_first,
-        max_second,
-        first_big,
-        second_big,
-        sep,
-        short_year,
-        example,
-    ) = row
     if not filled:
         return None
     counts = {"iso": iso, "ymd": compact, "slash-ymd": slash_ymd, "parts": parts, "named": named}
@@ -120,6 +99,16 @@ def detect_date_format(con: duckdb.DuckDBPyConnection, column: str, table: str =
         return None
     if family != "parts":
         return DateFormat(family, share, example=example)
+    # Only 1/2/2024-style dates need the order told: which part goes above 12, and the separator.
+    part = f"regexp_extract({v}, '{_PARTS}', ['first', 'sep', 'second', 'year'])"
+    max_first, max_second, first_big, second_big, sep, short_year = con.execute(
+        f"""SELECT max(try_cast(p.first AS INTEGER)), max(try_cast(p.second AS INTEGER)),
+                   count(*) FILTER (WHERE try_cast(p.first AS INTEGER) > 12),
+                   count(*) FILTER (WHERE try_cast(p.second AS INTEGER) > 12),
+                   any_value(p.sep) FILTER (WHERE p.sep <> ''),
+                   count(*) FILTER (WHERE length(p.year) = 2)
+            FROM (SELECT {part} AS p FROM {table}) WHERE p.first <> ''"""
+    ).fetchone()
     if (max_first or 0) <= 12 and (max_second or 0) <= 12:
         return DateFormat("mdy", share, sep or "/", short_year > parts / 2, ambiguous=True, example=example)
     order = "mdy" if second_big >= first_big else "dmy"

@@ -26,7 +26,8 @@ def _quoted(values: tuple[str, ...]) -> str:
 
 def value_sql(column: str) -> str:
     """The trimmed text of a staged column, NULL for a blank or a no-answer code."""
-    return f"CASE WHEN lower(trim({column})) IN ({_quoted(NULL_TOKENS)}) THEN NULL ELSE trim({column}) END"
+    # list_contains rather than IN: DuckDB turns a long IN list into a join, one per column.
+    return f"CASE WHEN list_contains([{_quoted(NULL_TOKENS)}], lower(trim({column}))) THEN NULL ELSE trim({column}) END"
 
 
 def number_sql(value: str, decimal_comma: bool = False) -> str:
@@ -40,8 +41,8 @@ def number_sql(value: str, decimal_comma: bool = False) -> str:
 def flag_sql(value: str) -> str:
     """TRUE / FALSE from yes/no, 1/0, true/false; NULL for anything else."""
     return (
-        f"CASE WHEN lower({value}) IN ({_quoted(TRUE_FLAGS)}) THEN TRUE "
-        f"WHEN lower({value}) IN ({_quoted(FALSE_FLAGS)}) THEN FALSE END"
+        f"CASE WHEN list_contains([{_quoted(TRUE_FLAGS)}], lower({value})) THEN TRUE "
+        f"WHEN list_contains([{_quoted(FALSE_FLAGS)}], lower({value})) THEN FALSE END"
     )
 
 
@@ -55,7 +56,7 @@ def profile_columns(con: duckdb.DuckDBPyConnection, headers: list[str]) -> list[
     numbers = ", ".join(f"{number_sql(f'v{i}')} AS n{i}" for i in range(len(headers)))
     measures = ", ".join(
         f"""count(v{i}), approx_count_distinct(v{i}), count(n{i}), count(*) FILTER (WHERE n{i} = floor(n{i})),
-            count(*) FILTER (WHERE length(v{i}) <= {FLAG_LENGTH} AND lower(v{i}) IN ({_quoted(TRUE_FLAGS + FALSE_FLAGS)})),
+            count(*) FILTER (WHERE length(v{i}) <= {FLAG_LENGTH} AND list_contains([{_quoted(TRUE_FLAGS + FALSE_FLAGS)}], lower(v{i}))),
             count(*) FILTER (WHERE starts_with(v{i}, '0') AND regexp_matches(v{i}, '^0\\d+$')), min(n{i}), max(n{i}),
             count(*) FILTER (WHERE contains(v{i}, ',') AND regexp_matches(v{i}, '^-?\\d+,\\d{{1,2}}$')),
             count(*) FILTER (WHERE contains(v{i}, '.') AND regexp_matches(v{i}, '\\d\\.\\d'))"""

@@ -263,7 +263,10 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
     if quoted % 2 == 1 and staged:
         # An unclosed quote swallows the rest of the file into one field; say so on that record.
         last = con.execute("SELECT max(_record) FROM staged").fetchone()[0]
-        con.execute("DELETE FROM staged WHERE _record = ?", [last])
+        if unreadable:
+            con.execute("DELETE FROM staged WHERE _record = ?", [last])
+        else:  # staged is a view over raw, whose last row it is
+            con.execute("DELETE FROM raw WHERE rowid = ?", [last - 1])
         unreadable.append(
             {
                 "row": last,
@@ -308,7 +311,9 @@ def _number_records(con: duckdb.DuckDBPyConnection, width: int, rejected: list[i
     """Give each staged row its record number, skipping the numbers of records the reader rejected."""
     columns = ", ".join(f"c{i}" for i in range(width))
     if not rejected:
-        con.execute(f"CREATE OR REPLACE TABLE staged AS SELECT (rowid + 1)::INTEGER AS _record, {columns} FROM raw")
+        # A view, not a copy: the reader kept the file's order, so a row's position is its record number.
+        con.execute(f"CREATE OR REPLACE VIEW staged AS SELECT (rowid + 1)::INTEGER AS _record, {columns} FROM raw")
+        return con.execute("SELECT count(*) FROM raw").fetchone()[0]
     else:
         total = con.execute("SELECT count(*) FROM raw").fetchone()[0] + len(rejected)
         con.execute("CREATE OR REPLACE TEMP TABLE reader_rejects (n INTEGER)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -88,3 +90,14 @@ def test_undo_removes_exactly_the_rows_of_that_import(database):
     assert not at.exception
     assert stored_responses(database) == before
     assert any("undone" in s.value for s in at.success)
+
+
+def test_rejected_rows_of_a_command_line_import_can_be_downloaded_on_the_page(database):
+    survey = database.with_name("survey.csv")
+    survey.write_bytes(SURVEY)
+    subprocess.run([sys.executable, "-m", "cx", "import", str(survey), "--db", str(database)], check=True, cwd=ROOT)
+    at = data_page()
+    assert not at.exception
+    picker = at.selectbox(key="rejects_pick")
+    assert picker.options == [next(o for o in picker.options if "survey.csv (1 rejected)" in o)]
+    assert any("rejects_history" in str(d.proto.id) for d in at.get("download_button"))
