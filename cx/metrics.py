@@ -30,6 +30,7 @@ ALL = "All"
 UNKNOWN = "Unknown"
 GRAINS = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 DEFAULT_RESPONSE_TARGET_S = 4 * 3600
+MAX_CLV_PERIODS = 36  # observed CLV over time is drawn at most this many points (coarser grain beyond)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ METRICS: dict[str, Metric] = {
             "$",
             True,
             "Observed customer value: all revenue recorded up to the end of the period ÷ customers who had "
-            "signed up by then (customers without revenue count as 0), with a 95% interval. Observed, not projected.",
+            "signed up by then (customers without revenue count as 0), with a 95% interval. Observed, not projected. "
+            "Over time it is drawn per month or quarter at most.",
             "customers",
         ),
         Metric(
@@ -484,6 +486,10 @@ def sufficient_stats(
         column = "resolution_time_s" if key == "resolution_time" else "response_time_s"
         frame = _duration_stats(table, ["period", "group"], column, target_s).execute()
     elif key == "clv_observed":
+        # One query per period (value to date at each period's end): keep the count of periods bounded.
+        for coarser in ("month", "quarter"):
+            if len(periods) > MAX_CLV_PERIODS:
+                periods = period_starts(filters, coarser)
         frame = _clv_observed_stats(backend, filters, by, periods)
     else:
         frame = _churn_frame(backend, key, filters, by, periods)

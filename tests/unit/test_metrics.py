@@ -284,3 +284,14 @@ def test_a_malformed_link_falls_back_to_the_default_period():
 def test_reversed_dates_in_a_link_are_put_in_order():
     parsed = Filters.from_query_params({"from": "2026-03-31", "to": "2026-01-01"})
     assert (parsed.start, parsed.end) == (date(2026, 1, 1), date(2026, 3, 31))
+
+
+def test_observed_clv_over_a_long_range_is_drawn_per_month_at_most(db_file):
+    build_db(
+        db_file, interactions=[dict(interaction_id="1", customer_id="A", occurred_at=datetime(2026, 1, 5), revenue=5.0)]
+    )
+    with db.reading(db_file) as backend:
+        frame = metrics.trend(backend, "clv_observed", Filters.build(date(2025, 1, 1), date(2026, 6, 30)), "day")
+    # months, not 546 days: the population is empty until A's first purchase in January 2026
+    assert list(frame["period"].dt.strftime("%Y-%m-%d")) == [f"2026-0{m}-01" for m in range(1, 7)]
+    assert frame["value"].iloc[-1] == pytest.approx(5.0)
