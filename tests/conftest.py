@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,19 @@ def demo_db(tmp_path_factory) -> Path:
         capture_output=True,
     )
     return path
+
+
+HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2]))"
+
+
+@contextmanager
+def hold_database(path: Path, seconds: float = 30) -> Iterator[subprocess.Popen]:
+    """Another process holding the database file open for writing, as a running import does."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        if seconds >= 10:  # a long hold is only there to be waited out by the test: end it
+            holder.kill()
+        holder.wait(timeout=60)

@@ -116,27 +116,18 @@ def test_a_figure_from_too_few_answers_is_greyed_never_a_bare_number(tmp_path, m
 
 def test_while_an_import_holds_the_database_the_page_says_so(demo_db, tmp_path, monkeypatch):
     import shutil
-    import subprocess
-    import sys
 
     import streamlit as st
 
     from cx import db as cx_db
+    from tests.conftest import hold_database
 
     path = tmp_path / "busy.duckdb"
     shutil.copy(demo_db, path)
     monkeypatch.setenv("CX_DB", str(path))
     monkeypatch.setattr(cx_db, "BUSY_TIMEOUT_S", 0.5)
     st.cache_data.clear()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with hold_database(path):
         at = overview().run()
-    finally:
-        holder.kill()
-        holder.wait()
     assert not at.exception
     assert any("An import is writing to the database" in w.value for w in at.warning)

@@ -11,6 +11,7 @@ import pytest
 
 from cx import db
 from cx.schema import MIGRATIONS
+from tests.conftest import hold_database
 
 
 def test_opening_twice_migrates_once(db_file):
@@ -51,19 +52,11 @@ def test_a_reader_releases_the_file_so_another_process_can_write(db_file):
 
 def test_a_busy_file_waits_then_fails_with_a_plain_message(db_file):
     db.ensure_database(db_file)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db_file)!r}); print('held', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with hold_database(db_file):
         started = time.monotonic()
         with pytest.raises(db.DatabaseBusy, match="in use by another program"):
             db.connect(db_file, read_only=True, timeout_s=1.0)
         assert 0.9 <= time.monotonic() - started < 10
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_data_version_changes_when_the_file_is_written(db_file):

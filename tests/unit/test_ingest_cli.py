@@ -10,8 +10,9 @@ from pathlib import Path
 
 import duckdb
 
+from tests.conftest import hold_database
+
 ROOT = Path(__file__).resolve().parents[2]
-HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2])); c.close()"
 
 
 def cx_import(*args, timeout_s: str = "10") -> subprocess.CompletedProcess:
@@ -88,20 +89,11 @@ def test_ambiguous_dates_exit_1_until_date_order_settles_them(tmp_path):
     assert cx_import(data, "--db", db, "--date-order", "mdy").returncode == 0
 
 
-def _hold(db: Path, seconds: float) -> subprocess.Popen:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
-    return holder
-
-
 def test_import_waits_while_another_process_briefly_holds_the_database(tmp_path):
     db = tmp_path / "cx.duckdb"
     data = write(tmp_path / "c.csv", b"Customer ID,Plan\nc1,Gold\n")
-    holder = _hold(db, 1.5)
-    try:
+    with hold_database(db, seconds=1.5):
         done = cx_import(data, "--db", db, "--json", timeout_s="30")
-    finally:
-        holder.wait(timeout=30)
     assert done.returncode == 0, done.stderr
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT customer_id FROM customers").fetchall() == [("c1",)]
@@ -111,12 +103,8 @@ def test_import_waits_while_another_process_briefly_holds_the_database(tmp_path)
 def test_import_gives_up_with_a_clear_message_when_the_database_stays_busy(tmp_path):
     db = tmp_path / "cx.duckdb"
     data = write(tmp_path / "c.csv", b"Customer ID,Plan\nc1,Gold\n")
-    holder = _hold(db, 30)
-    try:
+    with hold_database(db, seconds=30):
         done = cx_import(data, "--db", db, timeout_s="1")
-    finally:
-        holder.kill()
-        holder.wait()
     assert done.returncode == 1
     assert "is in use by another program" in done.stderr
     assert "Traceback" not in done.stderr and "IOException" not in done.stderr
