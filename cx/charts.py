@@ -39,6 +39,14 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _interval_hover(value_format: str) -> str:
+    """Hover lines for a point whose customdata is [n, ci_low, ci_high]."""
+    return (
+        f"<br>95% interval %{{customdata[1]:{value_format}}} – %{{customdata[2]:{value_format}}}"
+        "<br>n = %{customdata[0]:,}<extra></extra>"
+    )
+
+
 def _value_format(metric: Metric) -> str:
     return {"%": ".1f", "pts": ".1f", "score": ".2f", "s": ",.0f", "$": ",.0f"}[metric.unit]
 
@@ -84,8 +92,7 @@ def trend(frame: pd.DataFrame, metric: Metric, grain: str = "month") -> go.Figur
                 customdata=rows[["n", "ci_low", "ci_high"]].to_numpy(),
                 hovertemplate=(
                     f"<b>{group}</b> · %{{x|%d %b %Y}}<br>{metric.label} %{{y:{value_format}}}{unit}"
-                    f"<br>95% interval %{{customdata[1]:{value_format}}} – %{{customdata[2]:{value_format}}}"
-                    "<br>n = %{customdata[0]:,}<extra></extra>"
+                    + _interval_hover(value_format)
                 ),
             )
         )
@@ -187,9 +194,7 @@ def ranked_bars(
             error_x=dict(type="data", array=high, arrayminus=low, color="#4B5563", thickness=1.5, width=4),
             customdata=rows[["n", "ci_low", "ci_high"]].to_numpy(),
             hovertemplate=(
-                f"<b>%{{y}}</b><br>{value_label} %{{x:{value_format}}}{suffix}"
-                f"<br>95% interval %{{customdata[1]:{value_format}}} – %{{customdata[2]:{value_format}}}"
-                "<br>n = %{customdata[0]:,}<extra></extra>"
+                f"<b>%{{y}}</b><br>{value_label} %{{x:{value_format}}}{suffix}" + _interval_hover(value_format)
             ),
         )
     )

@@ -91,6 +91,12 @@ def is_demo(backend) -> bool:
     return bool(len(imports)) and set(imports["kind"]) == {"demo"}
 
 
+def page_context(backend) -> tuple[bool, tuple[date, date] | None, dict[str, list[str]]]:
+    """What every page needs before its own figures, on one connection: demo?, data span, filter options."""
+    options = {field_name: metrics.field_values(backend, field_name) for field_name in FILTER_FIELDS}
+    return is_demo(backend), metrics.data_range(backend), options
+
+
 # --- page setup --------------------------------------------------------------------------------
 
 
@@ -110,10 +116,11 @@ def setup_page(title: str, *, filters: bool = True) -> Filters:
         for path, page_label, icon in PAGES:
             st.page_link(path, label=page_label, icon=icon, query_params=carried or None)
         st.divider()
-    current = sidebar_filters(chosen) if filters else Filters.from_query_params(chosen)
+    demo, span, options = query(page_context)
+    current = sidebar_filters(chosen, span, options) if filters else Filters.from_query_params(chosen)
     heading, badge = st.columns([5, 1], vertical_alignment="center")
     heading.title(title)
-    if query(is_demo):
+    if demo:
         badge.markdown(
             '<span class="cx-badge" title="Import your own files on the Data page">DEMO DATA</span>',
             unsafe_allow_html=True,
@@ -142,7 +149,9 @@ def _filter_keys(keys) -> list[str]:
     return [k for k in keys if k in ("from", "to", *FILTER_FIELDS, "touchpoint") or k.startswith(ATTRIBUTE_PREFIX)]
 
 
-def sidebar_filters(params: dict[str, list[str]]) -> Filters:
+def sidebar_filters(
+    params: dict[str, list[str]], span: tuple[date, date] | None, options: dict[str, list[str]]
+) -> Filters:
     """Date range and field filters in the sidebar.
 
     The URL is the source of truth: on every run the widgets are set from it, and a
@@ -150,8 +159,7 @@ def sidebar_filters(params: dict[str, list[str]]) -> Filters:
     state on a page switch, so widgets cannot be trusted to carry filters themselves.)
     """
     requested = Filters.from_query_params(params)
-    bounds = query(metrics.data_range)
-    first, last = bounds if bounds else (date.today() - timedelta(days=365), date.today())
+    first, last = span if span else (date.today() - timedelta(days=365), date.today())
     if not params.get("from"):  # no dates chosen: the last 90 days of data, not of the calendar
         requested = Filters.default(today=last).with_values(**dict(requested.where))
     state = st.session_state
@@ -171,11 +179,10 @@ def sidebar_filters(params: dict[str, list[str]]) -> Filters:
             help="Figures cover this period; changes compare it with the previous period of equal length.",
         )
         for field_name in FILTER_FIELDS:
-            options = query(metrics.field_values, field_name)
             state[f"filter_{field_name}"] = list(requested.values(field_name))
             st.multiselect(
                 label(field_name),
-                sorted(set(options) | set(requested.values(field_name))),
+                sorted(set(options[field_name]) | set(requested.values(field_name))),
                 key=f"filter_{field_name}",
                 placeholder="All",
                 on_change=_widgets_changed,

@@ -1,17 +1,44 @@
-"""AppTest fixtures: the session's demo database and clean caches per test."""
+"""AppTest helpers: point the app at a database with clean caches, open a page, read its headlines."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def demo_app_db(demo_db, monkeypatch) -> Path:
-    """Point the app at the demo database and start from empty caches."""
-    monkeypatch.setenv("CX_DB", str(demo_db))
+def use_database(monkeypatch) -> Iterator[Callable[[Path], Path]]:
+    """`use_database(path)`: the app reads that file, starting from empty caches (they outlive a test)."""
+
+    def choose(path: Path) -> Path:
+        monkeypatch.setenv("CX_DB", str(path))
+        st.cache_data.clear()
+        return path
+
+    yield choose
     st.cache_data.clear()
-    yield demo_db
-    st.cache_data.clear()
+
+
+@pytest.fixture
+def demo_app_db(demo_db, use_database) -> Path:
+    """The app on the session's demo database."""
+    return use_database(demo_db)
+
+
+def open_page(page: str | None = None, params: dict[str, str] | None = None, run: bool = True) -> AppTest:
+    """The app from its entry script, switched to `page` (e.g. "pages/2_Journey.py") with URL parameters."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    if page:
+        at.switch_page(page)
+    at.query_params.update(params or {})
+    return at.run() if run else at
+
+
+def headlines(at: AppTest) -> list[str]:
+    return [md.value for md in at.markdown if 'class="cx-headline"' in md.value]

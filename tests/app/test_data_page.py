@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.conftest import ROOT, open_page
+
 SURVEY = (
     b"Respondent,Date,How likely are you to recommend us to a friend or colleague?,Comment\n"
     b'1,2026-11-20,10,"Great; really ""great"""\n2,2026-11-21,3,=HYPERLINK("x")\n3,2026-11-21,11,bad\n'
@@ -20,16 +20,14 @@ SURVEY = (
 
 
 @pytest.fixture
-def database(demo_db, tmp_path, monkeypatch) -> Path:
+def database(demo_db, tmp_path, use_database) -> Path:
     path = tmp_path / "cx.duckdb"
     shutil.copy(demo_db, path)
-    monkeypatch.setenv("CX_DB", str(path))
-    st.cache_data.clear()
-    return path
+    return use_database(path)
 
 
 def data_page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90).switch_page("pages/4_Data.py").run()
+    return open_page("pages/4_Data.py")
 
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:

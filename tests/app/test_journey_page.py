@@ -6,12 +6,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import headlines, open_page
 from tests.conftest import build_db
 
-ROOT = Path(__file__).resolve().parents[2]
 PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
 
 
@@ -56,21 +55,12 @@ def journey_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def app_db(journey_db, monkeypatch) -> Path:
-    monkeypatch.setenv("CX_DB", str(journey_db))
-    st.cache_data.clear()
-    yield journey_db
-    st.cache_data.clear()
+def app_db(journey_db, use_database) -> Path:
+    return use_database(journey_db)
 
 
 def journey_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).switch_page("pages/2_Journey.py")
-    at.query_params.update({**PERIOD, **params})
-    return at.run()
-
-
-def headlines(at: AppTest) -> list[str]:
-    return [md.value for md in at.markdown if 'class="cx-headline"' in md.value]
+    return open_page("pages/2_Journey.py", {**PERIOD, **params})
 
 
 def chart_keys(at: AppTest) -> list[str]:

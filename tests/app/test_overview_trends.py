@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cx import db, metrics
 from cx.filters import Filters
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app.conftest import open_page
 
 
 def overview() -> AppTest:
-    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    return open_page(run=False)
 
 
 def trends() -> AppTest:
-    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90).switch_page("pages/1_Trends.py")
+    return open_page("pages/1_Trends.py", run=False)
 
 
 def test_overview_shows_six_tiles_with_n_and_a_sentence_each(demo_app_db):
@@ -88,10 +85,8 @@ def test_trends_changes_with_the_date_range(demo_app_db):
     assert at.get("plotly_chart")[0].proto.spec != first
 
 
-def test_a_figure_from_too_few_answers_is_greyed_never_a_bare_number(tmp_path, monkeypatch):
+def test_a_figure_from_too_few_answers_is_greyed_never_a_bare_number(tmp_path, use_database):
     from datetime import datetime
-
-    import streamlit as st
 
     from tests.conftest import build_db
 
@@ -102,8 +97,7 @@ def test_a_figure_from_too_few_answers_is_greyed_never_a_bare_number(tmp_path, m
             for i, s in enumerate([10, 9, 9, 3, 7])
         ],
     )
-    monkeypatch.setenv("CX_DB", str(path))
-    st.cache_data.clear()
+    use_database(path)
     at = overview()
     at.query_params.update({"from": "2026-03-01", "to": "2026-03-31"})
     at.run()
@@ -114,19 +108,16 @@ def test_a_figure_from_too_few_answers_is_greyed_never_a_bare_number(tmp_path, m
     assert greyed and "40 from only 5 responses" in greyed[0]
 
 
-def test_while_an_import_holds_the_database_the_page_says_so(demo_db, tmp_path, monkeypatch):
+def test_while_an_import_holds_the_database_the_page_says_so(demo_db, tmp_path, monkeypatch, use_database):
     import shutil
-
-    import streamlit as st
 
     from cx import db as cx_db
     from tests.conftest import hold_database
 
     path = tmp_path / "busy.duckdb"
     shutil.copy(demo_db, path)
-    monkeypatch.setenv("CX_DB", str(path))
+    use_database(path)
     monkeypatch.setattr(cx_db, "BUSY_TIMEOUT_S", 0.5)
-    st.cache_data.clear()
     with hold_database(path):
         at = overview().run()
     assert not at.exception

@@ -6,12 +6,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import headlines, open_page
 from tests.conftest import build_db
 
-ROOT = Path(__file__).resolve().parents[2]
 PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
 REGIONS = ("Europe", "LATAM")
 
@@ -61,24 +60,12 @@ def databases(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def use_db(databases, monkeypatch):
-    def choose(name: str) -> Path:
-        monkeypatch.setenv("CX_DB", str(databases[name]))
-        st.cache_data.clear()
-        return databases[name]
-
-    yield choose
-    st.cache_data.clear()
+def use_db(databases, use_database):
+    return lambda name: use_database(databases[name])
 
 
 def segments_page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).switch_page("pages/3_Segments.py")
-    at.query_params.update({**PERIOD, **params})
-    return at.run()
-
-
-def headlines(at: AppTest) -> list[str]:
-    return [md.value for md in at.markdown if 'class="cx-headline"' in md.value]
+    return open_page("pages/3_Segments.py", {**PERIOD, **params})
 
 
 def chart(at: AppTest, key: str) -> str:

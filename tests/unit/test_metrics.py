@@ -16,11 +16,15 @@ from tests.conftest import build_db
 JAN = Filters.build(date(2026, 1, 1), date(2026, 1, 31))
 
 
-def nps_rows(scores, customer=None, day=datetime(2026, 1, 10), prefix="R", **extra):
+def survey_rows(survey, scores, customer=None, day=datetime(2026, 1, 10), prefix="R"):
     return [
-        dict(response_id=f"{prefix}{i}", customer_id=customer, responded_at=day, survey="nps", score=s, **extra)
+        dict(response_id=f"{prefix}{i}", customer_id=customer, responded_at=day, survey=survey, score=s)
         for i, s in enumerate(scores)
     ]
+
+
+def nps_rows(scores, customer=None, day=datetime(2026, 1, 10), prefix="R"):
+    return survey_rows("nps", scores, customer, day, prefix)
 
 
 def summary(path, key, filters=JAN, **kwargs):
@@ -57,11 +61,7 @@ def test_responses_outside_the_period_are_left_out(db_file):
 
 def test_csat_is_the_share_of_4_and_5_with_wilson_interval(db_file):
     scores = [5, 4, 4, 3, 1, 5, 2, 4, 5, 3]  # 6 of 10 are 4-5
-    rows = [
-        dict(response_id=f"S{i}", responded_at=datetime(2026, 1, 5), survey="csat", score=s)
-        for i, s in enumerate(scores)
-    ]
-    build_db(db_file, responses=rows)
+    build_db(db_file, responses=survey_rows("csat", scores))
     result = summary(db_file, "csat")
     assert result.current.value == pytest.approx(60.0)
     assert (result.current.ci_low, result.current.ci_high) == pytest.approx(
@@ -72,11 +72,7 @@ def test_csat_is_the_share_of_4_and_5_with_wilson_interval(db_file):
 
 def test_ces_is_the_mean_with_share_of_easy_answers(db_file):
     scores = [7, 6, 5, 2, 5]  # mean 5.0, 4 of 5 answer 5-7
-    rows = [
-        dict(response_id=f"E{i}", responded_at=datetime(2026, 1, 5), survey="ces", score=s)
-        for i, s in enumerate(scores)
-    ]
-    build_db(db_file, responses=rows)
+    build_db(db_file, responses=survey_rows("ces", scores))
     result = summary(db_file, "ces")
     assert result.current.value == pytest.approx(5.0)
     assert result.extra["easy_share"] == pytest.approx(80.0)
