@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DB     ?= $(or $(CX_DB),data/cx.duckdb)
 PORT   ?= 8501
 
-.PHONY: run test test-fast lint format demo bench chromium clean
+.PHONY: run test test-fast lint format demo bench chromium lock clean
 
 run: $(VENV)/.runtime $(DB)
 	$(PY) -m streamlit run dashboard.py --server.address 127.0.0.1 --server.port $(PORT)
@@ -14,13 +14,20 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+# Installed from the lock files only: every package, transitive ones included, pinned with its hashes.
+$(VENV)/.runtime: requirements.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements.lock requirements-dev.lock | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	touch $(VENV)/.runtime $@
+
+# Re-resolve the lock files after changing requirements*.in (needs the registry).
+lock: $(VENV)/.dev
+	for f in requirements requirements-dev; do \
+	  $(VENV)/bin/uv pip compile --python-version 3.11 --generate-hashes --no-header --annotation-style line -q $$f.in -o $$f.lock; \
+	done
 
 # Built only when missing: the demo database with 20,000 customers and 1,000,000 interactions.
 $(DB): | $(VENV)/.runtime
@@ -38,6 +45,7 @@ chromium:
 lint: $(VENV)/.dev
 	$(PY) -m ruff check cx pages tests dashboard.py
 	$(PY) -m ruff format --check cx pages tests dashboard.py
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.dev
 	$(PY) -m ruff format cx pages tests dashboard.py
@@ -50,7 +58,7 @@ test-fast: $(VENV)/.dev
 	$(PY) -m pytest -q -m "not e2e and not slow"
 
 bench: $(VENV)/.runtime
-	$(PY) -m cx.bench
+	$(PY) -m cx bench
 
 clean:
 	rm -rf test-artifacts .pytest_cache

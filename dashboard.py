@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from cx import charts, metrics, ui
+from cx import charts
+from cx.analysis import metrics
+from cx.app import ui
 
 filters = ui.setup_page("Overview")
 st.caption(

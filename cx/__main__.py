@@ -1,36 +1,8 @@
-"""python -m cx demo | import | metrics
+"""python -m cx: the command line (cx.cli)."""
 
-Each subcommand lives beside the code it drives and exposes
-`add_arguments(parser)` and `run(args) -> exit status`.
-"""
-
-from __future__ import annotations
-
-import argparse
-import importlib
 import sys
 
-SUBCOMMANDS = {
-    "demo": ("cx.demo", "build the seeded demo database"),
-    "import": ("cx.ingest.cli", "import CSV, Excel or Parquet exports"),
-    "metrics": ("cx.metrics_cli", "print the headline metrics"),
-}
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m cx", description="CX dashboard command line")
-    commands = parser.add_subparsers(dest="command", required=True)
-    chosen = None
-    for name, (module_name, help_text) in SUBCOMMANDS.items():
-        subparser = commands.add_parser(name, help=help_text, formatter_class=argparse.RawDescriptionHelpFormatter)
-        if argv and argv[0] == name:  # import only the command being run: keeps start-up quick
-            chosen = importlib.import_module(module_name)
-            subparser.description = chosen.__doc__
-            chosen.add_arguments(subparser)
-    args = parser.parse_args(argv)
-    return chosen.run(args)
-
+from cx.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

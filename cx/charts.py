@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from cx.metrics import Metric
+from cx.analysis.metrics import Metric
 
 # Okabe & Ito (2008), the colour-blind-safe palette; blue first, orange for contrast.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from cx import charts, journey, metrics, ui
-from cx.stats import MIN_N
+from cx import charts
+from cx.analysis import journey, metrics
+from cx.analysis.stats import MIN_N
+from cx.app import ui
 
 filters = ui.setup_page("Journey")
 st.caption(

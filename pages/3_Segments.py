@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from cx import charts, metrics, segments, ui
-from cx.stats import MIN_N
+from cx import charts
+from cx.analysis import metrics, segments
+from cx.analysis.stats import MIN_N
+from cx.app import ui
 
 filters = ui.setup_page("Segments")
 coverage = ui.query(segments.data_coverage)

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from cx import ingest_ui, ui
+from cx.app import data_page, ui
 
 ui.setup_page("Data", filters=False)
 st.caption(
     "Upload CSV, Excel or Parquet exports from your CRM, survey tool or help desk. We detect what each file "
     "holds and how its columns map; check the preview, then import. Re-importing a file adds nothing twice; "
-    f"rejected rows are kept aside with their reasons. Files up to {ingest_ui.MAX_UPLOAD_MB} MB; larger ones: "
+    f"rejected rows are kept aside with their reasons. Files up to {data_page.MAX_UPLOAD_MB} MB; larger ones: "
     "`python -m cx import FILE`."
 )
 uploads = st.file_uploader(
@@ -19,6 +19,6 @@ uploads = st.file_uploader(
 )
 for upload in uploads or []:
     with st.container(border=True):
-        ingest_ui.file_section(upload)
+        data_page.file_section(upload)
 
-ingest_ui.history()
+data_page.history()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cx import db
-from cx.schema import CUSTOMER_COLUMNS, INTERACTION_COLUMNS, RESPONSE_COLUMNS
+from cx.store import db
+from cx.store.schema import CUSTOMER_COLUMNS, INTERACTION_COLUMNS, RESPONSE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from cx.db import db_path
 from cx.ingest import load, validate
 from cx.ingest.plan import PREVIEW_ROWS, ImportPlan, build_plan, stage, staging_database
 from cx.ingest.read import ImportRefused
+from cx.store.db import db_path
 
 MAX_ERRORS = 1000  # errors returned to the caller; every reject is stored in import_rejects
 

@@ -19,8 +19,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from cx.db import DatabaseBusy, connect, db_path, writing
 from cx.ingest.plan import ImportPlan
+from cx.store.db import DatabaseBusy, connect, db_path, writing
 
 CUSTOMER = ("customer_id", "name", "segment", "region", "plan", "signup_date", "churn_date", "churned")
 INTERACTION = ("interaction_id", "customer_id", "occurred_at", "channel", "journey_stage", "touchpoint", "outcome",
@@ -236,7 +236,7 @@ def rejected_rows(import_id: int, db=None) -> pd.DataFrame:
 
 
 def _read(db) -> duckdb.DuckDBPyConnection:
-    from cx.db import ensure_database
+    from cx.store.db import ensure_database
 
     return connect(ensure_database(db), read_only=True)
 

@@ -16,7 +16,7 @@ import duckdb
 
 from cx.ingest.detect import flag_sql, number_sql, value_sql
 from cx.ingest.plan import ImportPlan, ScoreColumn
-from cx.schema import SURVEY_SCALES
+from cx.store.schema import SURVEY_SCALES
 
 TEXT_FIELDS = ("customer_id", "name", "segment", "region", "plan", "interaction_id", "response_id", "channel",
                "journey_stage", "touchpoint", "outcome", "comment")  # fmt: skip

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cx import db, metrics
-from cx.filters import Filters
+from cx.analysis import metrics
+from cx.analysis.filters import Filters
+from cx.store import db
 from tests.app.conftest import open_page
 
 
@@ -111,7 +112,7 @@ def test_a_figure_from_too_few_answers_is_greyed_never_a_bare_number(tmp_path, u
 def test_while_an_import_holds_the_database_the_page_says_so(demo_db, tmp_path, monkeypatch, use_database):
     import shutil
 
-    from cx import db as cx_db
+    from cx.store import db as cx_db
     from tests.conftest import hold_database
 
     path = tmp_path / "busy.duckdb"

@@ -9,8 +9,8 @@ import time
 import duckdb
 import pytest
 
-from cx import db
-from cx.schema import MIGRATIONS
+from cx.store import db
+from cx.store.schema import MIGRATIONS
 from tests.conftest import hold_database
 
 

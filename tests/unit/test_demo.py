@@ -8,7 +8,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from cx import demo
+from cx.cli import demo as demo_cli
+from cx.ingest import demo
 
 TODAY = date(2026, 11, 24)
 SMALL = {"customers": 500, "interactions": 20_000, "responses": 3_000, "seed": 11, "today": TODAY}
@@ -31,8 +32,8 @@ def query(path, sql, params=None):
 
 def cli(argv):
     parser = argparse.ArgumentParser()
-    demo.add_arguments(parser)
-    return demo.run(parser.parse_args(argv))
+    demo_cli.add_arguments(parser)
+    return demo_cli.run(parser.parse_args(argv))
 
 
 def test_the_summary_counts_what_was_asked_for_and_names_the_incident(small_demo):

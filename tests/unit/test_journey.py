@@ -7,8 +7,9 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from cx import db, journey
-from cx.filters import Filters
+from cx.analysis import journey
+from cx.analysis.filters import Filters
+from cx.store import db
 from tests.conftest import build_db
 
 PERIOD = Filters.build(date(2026, 4, 1), date(2026, 4, 30))  # previous period: 2 – 31 March

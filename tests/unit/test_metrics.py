@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cx import db, metrics, stats
-from cx.filters import Filters
+from cx.analysis import metrics, stats
+from cx.analysis.filters import Filters
+from cx.store import db
 from tests.conftest import build_db
 
 JAN = Filters.build(date(2026, 1, 1), date(2026, 1, 31))

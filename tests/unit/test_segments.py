@@ -7,8 +7,9 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from cx import db, metrics, segments, stats
-from cx.filters import Filters
+from cx.analysis import metrics, segments, stats
+from cx.analysis.filters import Filters
+from cx.store import db
 from tests.conftest import build_db
 
 PERIOD = Filters.build(date(2026, 4, 1), date(2026, 4, 30))

@@ -7,7 +7,7 @@ import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cx.stats import (
+from cx.analysis.stats import (
     MIN_N,
     Z95,
     Comparison,

@@ -11,8 +11,9 @@ import os
 import pandas as pd
 import streamlit as st
 
-from cx import db, ingest
+from cx import ingest
 from cx.ingest import mapping as fields
+from cx.store import db
 
 KINDS = {
     "": "Detect automatically",

@@ -16,10 +16,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cx import filters as flt
-from cx import metrics, stats
-from cx.filters import Filters
-from cx.schema import JOURNEY_STAGES
+from cx.analysis import filters as flt
+from cx.analysis import metrics, stats
+from cx.analysis.filters import Filters
+from cx.store.schema import JOURNEY_STAGES
 
 FOLLOW_UP_DAYS = 90
 NPS_GROUPS = ("Detractors", "Passives", "Promoters")

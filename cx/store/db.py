@@ -21,9 +21,9 @@ from pathlib import Path
 import duckdb
 import ibis
 
-from cx.schema import MIGRATIONS
+from cx.store.schema import MIGRATIONS
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB = PROJECT_ROOT / "data" / "cx.duckdb"
 BUSY_TIMEOUT_S = float(os.environ.get("CX_DB_BUSY_TIMEOUT", "30"))
 

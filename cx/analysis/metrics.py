@@ -22,9 +22,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cx import filters as flt
-from cx import stats
-from cx.filters import Filters
+from cx.analysis import filters as flt
+from cx.analysis import stats
+from cx.analysis.filters import Filters
 
 ALL = "All"
 UNKNOWN = "Unknown"

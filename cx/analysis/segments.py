@@ -17,9 +17,9 @@ import ibis.expr.types as ir
 import pandas as pd
 from scipy import stats as _scipy
 
-from cx import filters as flt
-from cx import metrics, stats
-from cx.filters import Filters
+from cx.analysis import filters as flt
+from cx.analysis import metrics, stats
+from cx.analysis.filters import Filters
 
 HEATMAP_METRICS = ("nps", "csat", "ces", "churn_rate", "first_response_time", "clv_observed")
 DURATION_METRICS = ("first_response_time", "resolution_time")

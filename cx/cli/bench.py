@@ -1,6 +1,6 @@
 """Benchmark: how long the dashboard's queries take on the demo database, against a raw-SQL baseline.
 
-  python -m cx.bench [--db PATH] [--customers N] [--interactions N] [--responses N] [--repeat N]
+  python -m cx bench [--db PATH] [--customers N] [--interactions N] [--responses N] [--repeat N]
 
 Prints figures and ratios; asserts nothing. The baseline is the same headline
 figure written as one hand-made DuckDB query in the same process, so the ratio
@@ -20,8 +20,10 @@ from pathlib import Path
 
 import duckdb
 
-from cx import db, demo, metrics
-from cx.filters import Filters
+from cx.analysis import metrics
+from cx.analysis.filters import Filters
+from cx.ingest import demo
+from cx.store import db
 
 
 def timed(function: Callable[[], object], repeat: int) -> float:
@@ -46,14 +48,15 @@ def raw_nps(path: Path, filters: Filters) -> float:
         con.close()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m cx.bench", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="an existing database; default: build a demo database in a temp folder")
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(args.db) if args.db else Path(folder) / "bench.duckdb"
@@ -122,6 +125,4 @@ def main(argv: list[str] | None = None) -> None:
         for name, ms in rows:
             print(f"  {name:<58} {ms:9.1f}   {ms / baseline:6.1f}x")
 
-
-if __name__ == "__main__":
-    main()
+    return 0

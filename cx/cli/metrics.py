@@ -16,8 +16,9 @@ import sys
 from datetime import date, timedelta
 from typing import Any
 
-from cx import db, metrics
-from cx.filters import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS, EVENT_FIELDS, Filters
+from cx.analysis import metrics
+from cx.analysis.filters import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS, EVENT_FIELDS, Filters
+from cx.store import db
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,8 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cx import db, metrics, stats
-from cx.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
+from cx.analysis import metrics, stats
+from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
+from cx.store import db
 
 PAGES = [
     ("dashboard.py", "Overview", ":material/dashboard:"),

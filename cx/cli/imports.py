@@ -14,12 +14,12 @@ import json
 import sys
 from pathlib import Path
 
-from cx.db import DatabaseBusy, db_path
 from cx.ingest.importer import ImportResult, import_file
 from cx.ingest.mapping import FIELDS, KINDS
 from cx.ingest.plan import UsageError
 from cx.ingest.read import ImportRefused
 from cx.ingest.validate import message
+from cx.store.db import DatabaseBusy, db_path
 
 SHOWN_ERRORS = 5  # the first few reasons; the rest are in import_rejects
 

@@ -1,0 +1,1 @@
+"""Metrics and analysis: filters, metric definitions (Ibis), statistics (pure), journey, segments."""

@@ -1,0 +1,1 @@
+"""The only Streamlit-aware code besides pages/: page setup, tiles, widgets."""

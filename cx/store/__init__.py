@@ -1,0 +1,1 @@
+"""Storage: the DuckDB file, its schema and migrations."""
