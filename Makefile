@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DB     ?= $(or $(CX_DB),data/cx.duckdb)
 PORT   ?= 8501
 
-.PHONY: run test test-fast lint format demo bench chromium lock clean
+.PHONY: run test test-fast lint format demo bench system lock clean
 
 run: $(VENV)/.runtime $(DB)
 	$(PY) -m streamlit run dashboard.py --server.address 127.0.0.1 --server.port $(PORT)
@@ -36,11 +36,13 @@ $(DB): | $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(PY) -m cx demo --db $(DB) --force
 
-chromium:
-	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+# The Debian packages in debian-packages.txt, installed when missing.
+system:
+	@missing=$$(sed 's/#.*//' debian-packages.txt | xargs -r -n1 sh -c 'dpkg -s "$$0" >/dev/null 2>&1 || echo "$$0"'); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
-	else echo "Browser tests need Debian's Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium' and try again."; exit 1; fi; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+	else echo "The tests need these Debian packages: $$missing. Run 'sudo apt-get install $$missing' and try again."; exit 1; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check cx pages tests dashboard.py
@@ -51,7 +53,7 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format cx pages tests dashboard.py
 	$(PY) -m ruff check --fix cx pages tests dashboard.py
 
-test: $(VENV)/.dev chromium lint
+test: $(VENV)/.dev system lint
 	$(PY) -m pytest -q
 
 test-fast: $(VENV)/.dev
