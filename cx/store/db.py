@@ -40,7 +40,14 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
 
 def _is_lock_error(error: Exception) -> bool:
     text = str(error).lower()
-    return "lock" in text or "conflicting" in text or "being used by another process" in text
+    return (
+        "lock" in text
+        or "conflicting" in text
+        or "being used by another process" in text
+        # Inside one process (the dashboard's threads) DuckDB refuses a writable connection while a
+        # read-only one is open, and the other way round: the same kind of wait as another process' lock.
+        or "different configuration" in text
+    )
 
 
 def connect(
@@ -60,7 +67,7 @@ def connect(
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             break
-        except duckdb.IOException as error:
+        except (duckdb.IOException, duckdb.ConnectionException) as error:
             if not _is_lock_error(error):
                 raise
             if time.monotonic() >= deadline:

@@ -74,3 +74,16 @@ def test_sql_injection_in_a_value_is_stored_as_text(db_file):
         con.execute("INSERT INTO customers (customer_id, name) VALUES (?, ?)", ["C1", sneaky])
     with duckdb.connect(str(db_file), read_only=True) as con:
         assert con.execute("SELECT name FROM customers").fetchone()[0] == sneaky
+
+
+def test_a_writer_in_the_same_process_waits_for_a_reader_to_finish(db_file):
+    # The dashboard's threads: one session reads while another saves a follow-up.
+    import threading
+
+    db.ensure_database(db_file)
+    reader = db.connect(db_file, read_only=True)
+    threading.Timer(0.3, reader.close).start()
+    with db.writing(db_file, timeout_s=10) as con:
+        con.execute("INSERT INTO customers (customer_id) VALUES (?)", ["C1"])
+    with db.reading(db_file) as backend:
+        assert backend.table("customers").count().execute() == 1
