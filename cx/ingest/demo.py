@@ -697,7 +697,8 @@ def _load(
             [iw, cw, import_id],
         )
         con.execute(
-            """INSERT INTO responses
+            """INSERT INTO responses (response_id, customer_id, responded_at, survey, score, comment, touchpoint, channel,
+                                     journey_stage, interaction_id, import_id)
                SELECT printf('R%0*d', ?, n), printf('C%0*d', ?, customer), responded_at, survey, score, comment,
                       touchpoint, channel, journey_stage, printf('I%0*d', ?, interaction), ?
                FROM demo_responses ORDER BY n""",

@@ -7,8 +7,9 @@ any number of times is idempotent.
 
 from __future__ import annotations
 
-# Surveys we understand and their scales (inclusive).
-SURVEY_SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+# Surveys we understand and their scales (inclusive). "rating10" is any other 1-10 rating, kept on its own scale
+# (a 1-10 "recommend" question is NPS, with 1-6 as detractors).
+SURVEY_SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7), "rating10": (1, 10)}
 
 JOURNEY_STAGES: tuple[str, ...] = ("awareness", "purchase", "onboarding", "usage", "support", "renewal")
 
@@ -46,6 +47,7 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "channel",
     "journey_stage",
     "interaction_id",
+    "question",
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -122,5 +124,33 @@ MIGRATIONS: list[list[str]] = [
             reason     VARCHAR NOT NULL,
             record     JSON               -- the whole input record
         )""",
+    ],
+    # 2: every response keeps the question it answers (the file's header text, unchanged), so two questions on
+    # one scale are never pooled; and a 10-point rating scale. DuckDB cannot drop a CHECK, so the table is rebuilt.
+    [
+        """CREATE TABLE responses_v2 (
+            response_id     VARCHAR PRIMARY KEY,
+            customer_id     VARCHAR,              -- NULL for anonymous surveys
+            responded_at    TIMESTAMP NOT NULL,
+            survey          VARCHAR NOT NULL CHECK (survey IN ('nps', 'csat', 'ces', 'rating10')),
+            score           INTEGER NOT NULL,
+            comment         VARCHAR,
+            touchpoint      VARCHAR,
+            channel         VARCHAR,
+            journey_stage   VARCHAR,
+            interaction_id  VARCHAR,
+            import_id       INTEGER,
+            question        VARCHAR,              -- the question as the file wrote it; NULL when unknown
+            CHECK ((survey = 'nps' AND score BETWEEN 0 AND 10)
+                OR (survey = 'csat' AND score BETWEEN 1 AND 5)
+                OR (survey = 'ces' AND score BETWEEN 1 AND 7)
+                OR (survey = 'rating10' AND score BETWEEN 1 AND 10))
+        )""",
+        """INSERT INTO responses_v2 (response_id, customer_id, responded_at, survey, score, comment, touchpoint, channel,
+                                    journey_stage, interaction_id, import_id)
+           SELECT response_id, customer_id, responded_at, survey, score, comment, touchpoint, channel, journey_stage,
+                  interaction_id, import_id FROM responses""",
+        "DROP TABLE responses",
+        "ALTER TABLE responses_v2 RENAME TO responses",
     ],
 ]

@@ -87,3 +87,34 @@ def test_a_writer_in_the_same_process_waits_for_a_reader_to_finish(db_file):
         con.execute("INSERT INTO customers (customer_id) VALUES (?)", ["C1"])
     with db.reading(db_file) as backend:
         assert backend.table("customers").count().execute() == 1
+
+
+def test_a_database_from_before_questions_keeps_its_responses_and_gains_question_and_the_10_point_scale(db_file):
+    con = duckdb.connect(str(db_file))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute(
+        "INSERT INTO responses (response_id, responded_at, survey, score) VALUES ('r1', '2024-05-01', 'nps', 9)"
+    )
+    con.close()
+    con = db.connect(db_file)
+    try:
+        assert con.execute("SELECT response_id, survey, score, question FROM responses").fetchall() == [
+            ("r1", "nps", 9, None)
+        ]
+        con.execute(
+            "INSERT INTO responses (response_id, responded_at, survey, score, question) "
+            "VALUES ('r2', '2024-05-01', 'rating10', 10, 'Rate the hotel')"
+        )
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(
+                "INSERT INTO responses (response_id, responded_at, survey, score) VALUES ('r3', now(), 'rating10', 0)"
+            )
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(
+                "INSERT INTO responses (response_id, responded_at, survey, score) VALUES ('r4', now(), 'mood', 3)"
+            )
+    finally:
+        con.close()
