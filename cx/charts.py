@@ -13,25 +13,138 @@ import plotly.io as pio
 
 from cx.analysis.metrics import Metric
 
-# Okabe & Ito (2008), the colour-blind-safe palette; blue first, orange for contrast.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Okabe & Ito (2008), the colour-blind-safe palette; blue first, orange for contrast, yellow last
+# (it is the hardest to see on white).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
 GOOD, BAD, NEUTRAL, MUTED = "#0072B2", "#D55E00", "#7F7F7F", "#BBBBBB"
 FONT = "Inter, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"
+# Text on white: INK 17.7:1, INK_SOFT 7.6:1 (WCAG AAA asks 7:1), so a chart reads from the back of a room.
+INK, INK_SOFT = "#111827", "#4B5563"
+MIN_TEXT_PX = 16
 
 pio.templates["cx"] = go.layout.Template(
     layout=dict(
-        font=dict(family=FONT, size=16, color="#1F2937"),
+        font=dict(family=FONT, size=MIN_TEXT_PX, color=INK),
+        title=dict(font=dict(size=20, color=INK), x=0, xanchor="left"),
         colorway=PALETTE,
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(showgrid=False, linecolor="#9CA3AF", ticks="outside", tickcolor="#9CA3AF"),
-        yaxis=dict(gridcolor="#E5E7EB", zeroline=False),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text=""),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis=dict(
+            showgrid=False, linecolor="#9CA3AF", ticks="outside", tickcolor="#9CA3AF", automargin=True,
+            tickfont=dict(size=MIN_TEXT_PX, color=INK), title=dict(font=dict(size=17, color=INK)),
+        ),
+        yaxis=dict(
+            gridcolor="#E5E7EB", zeroline=False, automargin=True,
+            tickfont=dict(size=MIN_TEXT_PX, color=INK), title=dict(font=dict(size=17, color=INK)),
+        ),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text="",
+                    font=dict(size=MIN_TEXT_PX, color=INK)),
         margin=dict(l=10, r=10, t=40, b=10),
-        hoverlabel=dict(font_size=15),
+        hoverlabel=dict(font_size=MIN_TEXT_PX),
+        annotationdefaults=dict(font=dict(size=MIN_TEXT_PX, color=INK)),
     )
-)
+)  # fmt: skip
 TEMPLATE = "cx"
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of '#RRGGBB'."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_on_white(hex_colour: str) -> float:
+    return 1.05 / (_luminance(hex_colour) + 0.05)
+
+
+def _legible(colour):
+    """Text colours too pale to read on white (below 7:1) become INK_SOFT; anything else is kept."""
+    if isinstance(colour, list | tuple):
+        return [_legible(c) for c in colour]
+    if isinstance(colour, str) and len(colour) == 7 and colour.startswith("#"):
+        return colour if contrast_on_white(colour) >= 7 else INK_SOFT
+    return colour
+
+
+def readable(figure: go.Figure, scale: float = 1.0) -> go.Figure:
+    """The figure as every screen, PNG and PDF shows it: our template, no text below 16 px
+    (times `scale`; present mode uses 1.5), no pale text, and lines named at their ends instead of a legend.
+
+    Applied once where a chart is drawn or exported, so every chart function, including new ones,
+    gets the same treatment without styling itself.
+    """
+    figure = go.Figure(figure)
+    if not figure.layout.template or not figure.layout.template.layout.font.family:
+        figure.update_layout(template=TEMPLATE)
+    minimum = MIN_TEXT_PX * scale
+
+    def bigger(size):
+        if isinstance(size, list | tuple):
+            return [bigger(s) for s in size]
+        return max(size or MIN_TEXT_PX, MIN_TEXT_PX) * scale
+
+    for trace in figure.data:
+        if "textfont" in trace:
+            trace.textfont.size = bigger(trace.textfont.size)
+            if trace.textfont.color is not None:
+                trace.textfont.color = _legible(trace.textfont.color)
+    for annotation in figure.layout.annotations:
+        annotation.font.size = bigger(annotation.font.size)
+        annotation.font.color = _legible(annotation.font.color) if annotation.font.color else INK
+    figure.update_layout(
+        font_size=minimum,
+        hoverlabel_font_size=minimum,
+        legend_font_size=minimum,
+        title_font_size=20 * scale,
+    )
+    for axis in ("xaxis", "yaxis"):
+        figure.update_layout({axis: dict(tickfont_size=minimum, title_font_size=17 * scale)})
+    figure.update_traces(colorbar=dict(tickfont_size=minimum, title_font_size=minimum), selector=dict(type="heatmap"))
+    if figure.layout.height and scale != 1:
+        figure.update_layout(height=int(figure.layout.height * (1 + (scale - 1) / 2)))
+    _label_lines(figure, minimum)
+    return figure
+
+
+def spread(positions: list[float], gap: float) -> list[float]:
+    """Ascending label positions (px) pushed up so that each sits at least `gap` above the one below."""
+    placed: list[float] = []
+    for wanted in positions:
+        placed.append(max(wanted, placed[-1] + gap) if placed else wanted)
+    return placed
+
+
+def _label_lines(figure: go.Figure, size: float, most: int = 8) -> None:
+    """Name each line at its last point, in dark text beside a swatch of its colour, instead of a legend
+    the eye has to travel to. Labels are nudged apart so that close lines do not print over each other."""
+    lines = [t for t in figure.data if t.type == "scatter" and t.mode and "lines" in t.mode and t.showlegend is not False
+             and t.name and t.fill is None]  # fmt: skip
+    if len(lines) < 2 or len(lines) > most or figure.layout.showlegend is False:
+        return
+    ends = []
+    for trace in lines:
+        points = [(x, y) for x, y in zip(trace.x, trace.y, strict=False) if y is not None and y == y]
+        if points:
+            colour = trace.line.color if isinstance(trace.line.color, str) else PALETTE[len(ends) % len(PALETTE)]
+            ends.append((points[-1][0], float(points[-1][1]), str(trace.name), colour))
+    if not ends:
+        return
+    values = [float(y) for t in figure.data if t.y is not None for y in t.y if y is not None and y == y]
+    low, high = min(values), max(values)
+    height = figure.layout.height or 450
+    plot_px = max(height - 120, 100)
+    per_unit = plot_px / ((high - low) * 1.1 or 1.0)
+    ordered = sorted(ends, key=lambda e: e[1])
+    wanted = [(y - low) * per_unit for _, y, _, _ in ordered]
+    shifts = {e[2]: p - w for e, p, w in zip(ordered, spread(wanted, size * 1.25), wanted, strict=True)}
+    for x, y, name, colour in ends:
+        figure.add_annotation(
+            x=x, y=y, text=f'<span style="color:{colour}">■</span> {name}', showarrow=False,
+            xanchor="left", xshift=8, yshift=shifts[name], font=dict(size=size, color=INK),
+        )  # fmt: skip
+    longest = max(len(e[2]) for e in ends)
+    figure.update_layout(showlegend=False, margin_r=max(figure.layout.margin.r or 0, int(size * 0.62 * longest + 40)))
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from cx import charts
 from cx.analysis import metrics, stats
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 from cx.store import db
@@ -39,14 +40,22 @@ STATE_KEY = "filter_params"  # the chosen filters as query params, kept across p
 CSS = """
 <style>
   html, body, [class*="css"] { font-size: 17px; }
-  [data-testid="stMetricValue"] { font-size: 2.6rem; font-weight: 700; }
+  /* Dark text everywhere (at least 7:1 on white): captions and help are read across a room too. */
+  [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #374151; font-size: 0.95rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 2rem; }
+  [data-testid="stMetricValue"] { font-size: 2.1rem; font-weight: 700; line-height: 1.15; }
   [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; }
-  [data-testid="stCaptionContainer"] { font-size: 0.95rem; }
-  h1 { font-size: 2.1rem !important; }
+  h1 { font-size: 2.0rem !important; padding: 0 0 0.2rem 0 !important; }
   .cx-badge { display: inline-block; padding: 0.15rem 0.6rem; border-radius: 999px;
-              background: #FFF4D6; color: #7A5200; font-weight: 600; font-size: 0.9rem; }
-  .cx-small { color: #9CA3AF; font-size: 1.6rem; font-weight: 600; line-height: 1.3; }
+              background: #FFF4D6; color: #5C3D00; font-weight: 600; font-size: 0.9rem; }
+  .cx-small { color: #4B5563; font-size: 1.6rem; font-weight: 600; line-height: 1.3; }
   .cx-headline { font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0 0.4rem 0; }
+  [class*="st-key-cx_tile_"] { padding: 0.6rem 0.9rem !important; }
+  [class*="st-key-cx_tile_"] p { margin-bottom: 0 !important; }
+  [class*="st-key-cx_tile_"] [data-testid="stCaptionContainer"] { margin-bottom: 0 !important; }
+  [class*="st-key-cx_tile_"] [data-testid="stMarkdown"] p { font-size: 1rem; line-height: 1.3; }
+  /* A flatter sparkline: the trend's shape, not its detail, is what a tile needs. */
+  [class*="st-key-cx_tile_"] [data-testid="stMetricChart"] { transform: scaleY(0.5); transform-origin: top; margin-bottom: -30px; }
 </style>
 """
 
@@ -281,7 +290,8 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
     Below the minimum sample size the number is greyed and says so: never a bare number.
     """
     metric, current = summary.metric, summary.current
-    with st.container(border=True):
+    # Tight spacing: six tiles (two rows of three) fit one 1280×720 screen.
+    with st.container(border=True, gap="xxsmall", key=f"cx_tile_{metric.key}"):
         if current.small and current.value is not None:
             st.metric(metric.label, "n too small", help=metric.help, border=False)
             st.markdown(f'<p class="cx-small">{metric.format(current.value)} from only {current.n:,} '
@@ -308,16 +318,33 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
         )
         interval = ""
         if current.ci_low is not None and current.ci_high is not None:
-            interval = f" · 95% range {metric.format(current.ci_low)} – {metric.format(current.ci_high)}"
+            interval = f" · 95% range {metric.format(current.ci_low)}–{metric.format(current.ci_high)}"
         st.caption(f"n = {current.n:,} {metric.counted}{interval}")
         st.markdown(sentence(summary, days))
 
 
+# Plotly's own toolbar: no logo, no lasso/zoom clutter; the PNG comes from our own button, with its context.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["toImage", "lasso2d", "select2d", "autoScale2d", "zoomIn2d", "zoomOut2d"],
+}
+
+
+def chart(fig: go.Figure, *, key: str | None = None, on_select: str = "ignore", scale: float = 1.0):
+    """Draw a Plotly figure with our template, not Streamlit's (theme=None): 16 px text, dark ink."""
+    return st.plotly_chart(
+        charts.readable(fig, scale=scale),
+        key=key,
+        on_select=on_select,
+        selection_mode=("points",),
+        theme=None,
+        config=PLOTLY_CONFIG,
+    )
+
+
 def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = None, on_select: str = "ignore"):
     """A chart with its data as a CSV download beside it."""
-    event = st.plotly_chart(
-        fig, key=key, on_select=on_select, config={"displaylogo": False}, selection_mode=("points",)
-    )
+    event = chart(fig, key=key, on_select=on_select)
     st.download_button(
         "Download data (CSV)",
         frame.to_csv(index=False).encode("utf-8"),
