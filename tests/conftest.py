@@ -14,7 +14,12 @@ from cx.store import db
 from cx.store.schema import CUSTOMER_COLUMNS, INTERACTION_COLUMNS, RESPONSE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA = ROOT.parent / "shared" / "data" / "real"
+# Real exports live in the shared folder beside the repository (/work/main → /work/shared), or two levels
+# up from a worktree (/work/wt/issue-N → /work/shared).
+REAL_DATA = next(
+    (p / "shared" / "data" / "real" for p in ROOT.parents if (p / "shared" / "data" / "real").is_dir()),
+    ROOT.parent / "shared" / "data" / "real",
+)
 
 
 def insert(con, table: str, columns: Iterable[str], rows: Iterable[dict]) -> None:

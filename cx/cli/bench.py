@@ -43,7 +43,7 @@ def raw_nps(path: Path, filters: Filters) -> float:
             """SELECT 100.0 * (count(*) FILTER (score >= 9) - count(*) FILTER (score <= 6)) / count(*)
                FROM responses WHERE survey = 'nps' AND responded_at >= ? AND responded_at < ?""",
             [filters.start, filters.end + timedelta(days=1)],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     finally:
         con.close()
 

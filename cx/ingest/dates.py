@@ -77,7 +77,7 @@ def detect_date_format(con: duckdb.DuckDBPyConnection, column: str, table: str =
         f"""SELECT count(*) FILTER (WHERE regexp_matches({v}, '{_ISO}') OR regexp_matches({v}, '{_COMPACT}')
                    OR regexp_matches({v}, '{_YMD_SLASH}') OR regexp_matches({v}, '{_PARTS}') OR regexp_matches({v}, '{_NAMED}'))
             FROM {sample}"""
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not looks_dated:
         return None
     filled, iso, compact, slash_ymd, parts, named, example = con.execute(
@@ -89,7 +89,7 @@ def detect_date_format(con: duckdb.DuckDBPyConnection, column: str, table: str =
                    count(*) FILTER (WHERE regexp_matches({v}, '{_NAMED}')),
                    any_value({v}) FILTER (WHERE {v} <> '')
             FROM {table}"""
-    ).fetchone()
+    ).fetchall()[0]
     if not filled:
         return None
     counts = {"iso": iso, "ymd": compact, "slash-ymd": slash_ymd, "parts": parts, "named": named}
@@ -108,7 +108,7 @@ def detect_date_format(con: duckdb.DuckDBPyConnection, column: str, table: str =
                    any_value(p.sep) FILTER (WHERE p.sep <> ''),
                    count(*) FILTER (WHERE length(p.year) = 2)
             FROM (SELECT {part} AS p FROM {table}) WHERE p.first <> ''"""
-    ).fetchone()
+    ).fetchall()[0]
     if (max_first or 0) <= 12 and (max_second or 0) <= 12:
         return DateFormat("mdy", share, sep or "/", short_year > parts / 2, ambiguous=True, example=example)
     order = "mdy" if second_big >= first_big else "dmy"

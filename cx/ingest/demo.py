@@ -675,7 +675,7 @@ def _load(
                VALUES (nextval('import_id_seq'), ?, 'demo', ?, ?, ?, ?, 0, 0, NULL, 'done')
                RETURNING import_id""",
             [DEMO_FILE_NAME, datetime.now(), _user(), total, total],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         con.execute(
             """INSERT INTO customers
                SELECT printf('C%0*d', ?, n), name, segment, region, plan, signup_date, churn_date, churned, ?
@@ -808,7 +808,7 @@ def has_data(path: str | os.PathLike) -> bool:
     try:
         tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         for table in ("customers", "interactions", "responses", "imports"):
-            if table in tables and con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]:
+            if table in tables and con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]:
                 return True
         return False
     finally:

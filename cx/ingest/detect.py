@@ -62,7 +62,7 @@ def profile_columns(con: duckdb.DuckDBPyConnection, headers: list[str]) -> list[
             count(*) FILTER (WHERE contains(v{i}, '.') AND regexp_matches(v{i}, '\\d\\.\\d'))"""
         for i in range(len(headers))
     )
-    row = con.execute(f"SELECT {measures} FROM (SELECT *, {numbers} FROM (SELECT {values} FROM staged))").fetchone()
+    row = con.execute(f"SELECT {measures} FROM (SELECT *, {numbers} FROM (SELECT {values} FROM staged))").fetchall()[0]
     profiles = []
     for index, header in enumerate(headers):
         measured = row[index * 10 : index * 10 + 10]
@@ -73,7 +73,7 @@ def profile_columns(con: duckdb.DuckDBPyConnection, headers: list[str]) -> list[
             v = value_sql(f"c{index}")
             profile.numeric = con.execute(
                 f"SELECT count({number_sql('v', True)}) FROM (SELECT {v} AS v FROM staged)"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             profile.decimal_comma = True
         if not profile.mostly(profile.numeric) or filled and (integer == filled and (low or 0) > 1e7):
             profile.date = detect_date_format(con, f"c{index}")
@@ -99,7 +99,7 @@ def known_id_column(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfile
             filled, matched = con.execute(
                 f"""SELECT count(v), count(*) FILTER (WHERE v IN (SELECT customer_id FROM known_ids))
                     FROM (SELECT {v} AS v FROM staged)"""
-            ).fetchone()
+            ).fetchall()[0]
             if matched >= least and matched >= share * filled and (best is None or matched / filled > best[1]):
                 best = (p.index, matched / filled)
         return best

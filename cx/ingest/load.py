@@ -126,7 +126,7 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
         con.execute("ATTACH '" + str(stage_file).replace("'", "''") + "' AS stage (READ_ONLY)")
         con.execute("BEGIN TRANSACTION")
         try:
-            import_id = con.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+            import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
             new_records = []
             for table in tables:
                 key, columns = TABLES[table]
@@ -150,7 +150,7 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                 )
             imported = con.execute(
                 f"SELECT count(DISTINCT _record) FROM ({' UNION ALL '.join(new_records)})"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             rejected = len({e["row"] for e in rejects})
             counts = {
                 "rows": plan.rows,
@@ -201,7 +201,7 @@ def undo_import(import_id: int, db=None) -> int:
             removed = 0
             con.execute("DELETE FROM customer_attributes WHERE import_id = ?", [import_id])
             for table in ("responses", "interactions", "customers"):
-                removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchone()[0]
+                removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchall()[0][0]
             con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
             con.execute("COMMIT")
         except BaseException:
@@ -253,11 +253,12 @@ def known_customer_ids(db) -> pa.Table | None:
     except DatabaseBusy:
         return None
     try:
-        return con.execute(
+        # A relation straight to Arrow: DuckDB 2 copies the rows once more through a DB-API result.
+        return con.sql(
             """SELECT customer_id FROM customers
                UNION SELECT customer_id FROM interactions WHERE customer_id IS NOT NULL
                UNION SELECT customer_id FROM responses WHERE customer_id IS NOT NULL"""
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     except duckdb.CatalogException:  # a database from before the tables existed
         return None
     finally:

@@ -262,7 +262,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
     notes = []
     if quoted % 2 == 1 and staged:
         # An unclosed quote swallows the rest of the file into one field; say so on that record.
-        last = con.execute("SELECT max(_record) FROM staged").fetchone()[0]
+        last = con.execute("SELECT max(_record) FROM staged").fetchall()[0][0]
         if unreadable:
             con.execute("DELETE FROM staged WHERE _record = ?", [last])
         else:  # staged is a view over raw, whose last row it is
@@ -279,7 +279,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
         notes.append("The file is not UTF-8; it was read as Windows-1252 (Western European).")
     return Staged(
         headers=headers,
-        rows=con.execute("SELECT count(*) FROM staged").fetchone()[0] + len(unreadable),
+        rows=con.execute("SELECT count(*) FROM staged").fetchall()[0][0] + len(unreadable),
         format="text" if whitespace else "csv",
         has_header=has_header,
         delimiter=DELIMITER_NAMES[" " if whitespace else delimiter],
@@ -313,9 +313,9 @@ def _number_records(con: duckdb.DuckDBPyConnection, width: int, rejected: list[i
     if not rejected:
         # A view, not a copy: the reader kept the file's order, so a row's position is its record number.
         con.execute(f"CREATE OR REPLACE VIEW staged AS SELECT (rowid + 1)::INTEGER AS _record, {columns} FROM raw")
-        return con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        return con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
     else:
-        total = con.execute("SELECT count(*) FROM raw").fetchone()[0] + len(rejected)
+        total = con.execute("SELECT count(*) FROM raw").fetchall()[0][0] + len(rejected)
         con.execute("CREATE OR REPLACE TEMP TABLE reader_rejects (n INTEGER)")
         con.executemany("INSERT INTO reader_rejects VALUES (?)", [[n] for n in rejected])
         con.execute(
@@ -329,7 +329,7 @@ def _number_records(con: duckdb.DuckDBPyConnection, width: int, rejected: list[i
             [total],
         )
     con.execute("DROP TABLE raw")
-    return con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    return con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, file_name: str) -> Staged:
@@ -349,7 +349,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, file_name: str) ->
         "FROM read_parquet(?, file_row_number = true) ORDER BY _record",
         [str(path)],
     )
-    rows = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
     return Staged(headers=headers, rows=rows, format="parquet")
 
 

@@ -119,7 +119,7 @@ def build_checked(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         blank = " AND ".join(f"s{k} IS NULL" for k in range(len(plan.scores)))
         problems.append(f"CASE WHEN {blank} THEN {{'col': {plan.scores[0].index}, 'code': 'noscore'}} END")
     problem_list = (
-        "list_filter([" + ", ".join(problems) + "], p -> p IS NOT NULL)"
+        "list_filter([" + ", ".join(problems) + "], lambda p: p IS NOT NULL)"
         if problems
         else "[]::STRUCT(col INTEGER, code VARCHAR)[]"
     )

@@ -11,9 +11,10 @@ import duckdb
 import pytest
 
 from cx.ingest import analyse
+from tests.conftest import REAL_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL = ROOT.parent / "shared" / "data" / "real"
+REAL = REAL_DATA
 FILES = ["telco_customer_churn.csv", "bank_churn_modelling.csv", "customer_support_tickets.csv", "cdnow_sample.txt"]
 
 
