@@ -11,7 +11,9 @@ import os
 import pandas as pd
 import streamlit as st
 
-from cx import ingest
+from cx import access, ingest
+from cx.app import auth
+from cx.app.safe import md
 from cx.ingest import mapping as fields
 from cx.store import db
 
@@ -155,6 +157,7 @@ def _mapping_editor(upload, plan: ingest.ImportPlan, overrides: dict[str, str]) 
 
 
 def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, overrides: dict[str, str]) -> None:
+    person = auth.require("editor", "importing files")  # here, not only on the page: the server refuses
     bar = st.progress(0.0, text="Starting")
     try:
         result = ingest.import_file(
@@ -165,8 +168,8 @@ def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, override
             mapping=overrides or None,
             sheet=st.session_state.get(_key(upload, "sheet")) or None,
             date_order=st.session_state.get(_key(upload, "dates")) or None,
-            imported_by=os.environ.get("USER") or "dashboard",
             progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text),
+            actor=auth.actor(person),
         )
     except ingest.ImportRefused as refusal:
         bar.empty()
@@ -237,17 +240,32 @@ def history() -> None:
         download.download_button("Download them (CSV)", rejects.to_csv(index=False).encode("utf-8"),
                                  file_name=f"rejected-{chosen}.csv", mime="text/csv", key="rejects_history",
                                  icon=":material/download:")  # fmt: skip
-    active = imports[imports["status"] == "done"]
+    person = auth.require("editor", "undoing imports")
+    active = imports[(imports["status"] == "done") & imports["imported_by"].map(lambda by: access.may_undo(person, by))]
     if active.empty:
+        if (imports["status"] == "done").any():
+            st.caption("You can undo only the imports you made yourself; an admin can undo any import.")
         return
     labels = {int(r.import_id): f"#{r.import_id} · {r.file_name} ({r.imported:,} rows)" for r in active.itertuples()}
     pick, confirm = st.columns([3, 2], vertical_alignment="bottom")
     chosen = pick.selectbox("Undo an import", list(labels), format_func=labels.get, key="undo_pick")
     with confirm.popover("Undo…", icon=":material/undo:"):
-        st.markdown(f"Remove every row that {labels[chosen]} added? The file's other imports stay.")
+        st.markdown(f"Remove every row that {md(labels[chosen])} added? The file's other imports stay.")
         if st.button("Yes, undo it", type="primary", key="undo_confirm"):
-            removed = ingest.undo_import(chosen, db=db.db_path())
-            st.session_state["undo_message"] = f"Import #{chosen} undone: {removed:,} records removed."
-            st.rerun()
+            _undo(chosen)
     if message := st.session_state.pop("undo_message", None):
         st.success(message, icon=":material/undo:")
+
+
+def _undo(import_id: int) -> None:
+    """The undo itself, checked again here and inside the transaction: a replayed click changes nothing."""
+    person = auth.require("editor", "undoing an import")
+    only_by = None if person.has("admin") else person.email
+    try:
+        removed = ingest.undo_import(import_id, db=db.db_path(), actor=auth.actor(person), only_by=only_by)
+    except ingest.UndoRefused as refusal:
+        auth.record("refused", f"undoing import #{import_id}", detail={"reason": str(refusal)}, person=person)
+        st.error(str(refusal), icon=":material/lock:")
+        return
+    st.session_state["undo_message"] = f"Import #{import_id} undone: {removed:,} records removed."
+    st.rerun()

@@ -1,7 +1,7 @@
 """Shared page pieces: setup, navigation, sidebar filters mirrored in the URL, KPI tiles, cached queries.
 
 Every page file starts with `filters = ui.setup_page("Trends")`, so a deep link to
-any page gets the same config, theme, navigation and filters.
+any page gets the same config, theme, navigation, filters and access check.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import streamlit as st
 from cx import charts
 from cx.analysis import metrics, stats
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
+from cx.app import auth
 from cx.store import db
 
 PAGES = [
@@ -27,6 +28,8 @@ PAGES = [
     ("pages/3_Segments.py", "Segments", ":material/group:"),
     ("pages/4_Data.py", "Data", ":material/upload_file:"),
 ]
+# The role a page needs when it is more than viewer; the page passes the same to setup_page(needs=...).
+PAGE_NEEDS = {"pages/4_Data.py": "editor"}
 FIELD_LABELS = {
     "segment": "Segment",
     "region": "Region",
@@ -110,8 +113,10 @@ def page_context(backend) -> tuple[bool, tuple[date, date] | None, dict[str, lis
 # --- page setup --------------------------------------------------------------------------------
 
 
-def setup_page(title: str, *, filters: bool = True) -> Filters:
-    """Page config, theme, navigation, demo badge and (optionally) the sidebar filters."""
+def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Filters:
+    """Page config, theme, the access check, navigation, demo badge and (optionally) the sidebar filters.
+
+    `needs` is the role the page requires; whoever lacks it sees why and nothing else of the page."""
     st.set_page_config(
         page_title=f"{title} · CX dashboard",
         page_icon=":material/insights:",
@@ -119,13 +124,17 @@ def setup_page(title: str, *, filters: bool = True) -> Filters:
         initial_sidebar_state="expanded",
     )
     st.markdown(CSS, unsafe_allow_html=True)
+    person = auth.signed_in()
     chosen = _current_params()
     carried = {k: v for k, v in chosen.items() if k in _filter_keys(chosen)}  # filters travel, page choices stay
     with st.sidebar:
         st.markdown("### CX dashboard")
         for path, page_label, icon in PAGES:
-            st.page_link(path, label=page_label, icon=icon, query_params=carried or None)
+            if person.has(PAGE_NEEDS.get(path, "viewer")):
+                st.page_link(path, label=page_label, icon=icon, query_params=carried or None)
         st.divider()
+    auth.sidebar(person)
+    auth.check_page(person, needs, title)
     demo, span, options = query(page_context)
     current = sidebar_filters(chosen, span, options) if filters else Filters.from_query_params(chosen)
     heading, badge = st.columns([5, 1], vertical_alignment="center")

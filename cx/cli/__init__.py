@@ -30,4 +30,10 @@ def main(argv: list[str] | None = None) -> int:
             subparser.description = chosen.__doc__
             chosen.add_arguments(subparser)
     args = parser.parse_args(argv)
-    return chosen.run(args)
+    from cx.cli.access import EXIT_NOT_ALLOWED, NotAllowed
+
+    try:
+        return chosen.run(args)
+    except NotAllowed as refusal:  # a writing command the operator's role does not allow
+        print(refusal.message, file=sys.stderr)
+        return EXIT_NOT_ALLOWED

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cx.cli import access
 from cx.ingest.demo import build_demo, has_data
+from cx.store import audit
 from cx.store.db import db_path
 
 
@@ -22,7 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = db_path(args.db)
-    if not args.force and has_data(path):
+    replacing = has_data(path)
+    # Replacing data that is there throws away everyone's imports (and their audit trail): admins only.
+    actor = access.require("admin", "replacing the database with demo data") if replacing and args.force else None
+    if not args.force and replacing:
         print(
             f"{path} already holds data; not overwriting it. Use --force to replace it with demo data, "
             "or --db to choose another file.",
@@ -36,5 +41,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"Cannot build the demo: {error}", file=sys.stderr)
         return 2
+    if actor is not None:
+        audit.record("demo", f"{path.name} replaced with demo data", actor=actor, db=path,
+                     detail={"customers": args.customers, "interactions": args.interactions,
+                             "responses": args.responses, "seed": args.seed})  # fmt: skip
     print(summary.line())
     return 0

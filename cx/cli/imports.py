@@ -1,7 +1,9 @@
 """Import CSV, Excel or Parquet exports into the CX database.
 
 Exit status: 0 when every file was imported (rejected rows, if any, are
-listed), 1 when a file could not be imported at all, 2 for a usage error.
+listed), 1 when a file could not be imported at all, 2 for a usage error,
+3 when the operator's role does not allow importing (a roles file exists and
+$CX_USER is not an editor or admin there).
 With --json, prints one object per file: file, kind, rows, imported,
 duplicates, rejected, mapping, errors (row, column, value, reason); a refused
 file has one error with row and column null and the reason.
@@ -14,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from cx.cli import access
 from cx.ingest.importer import ImportResult, import_file
 from cx.ingest.mapping import FIELDS, KINDS
 from cx.ingest.plan import UsageError
@@ -75,12 +78,14 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(error.message, file=sys.stderr)
         return 2
+    actor = access.require("editor", "importing files")
     outputs, status = [], 0
     for file in args.files:
         name = Path(file).name
         try:
             result = import_file(Path(file), file_name=name, db=args.db, kind=args.kind, mapping=mapping or None,
-                                 sheet=args.sheet, date_order=args.date_order, strict=args.strict)  # fmt: skip
+                                 sheet=args.sheet, date_order=args.date_order, strict=args.strict,
+                                 actor=actor)  # fmt: skip
         except UsageError as error:
             print(f"{name}: {error.message}", file=sys.stderr)
             return 2

@@ -11,7 +11,7 @@ the file, whatever tables they fill.
 """
 
 from cx.ingest.importer import ImportResult, analyse, import_file
-from cx.ingest.load import import_history, rejected_rows, undo_import
+from cx.ingest.load import UndoRefused, import_history, rejected_rows, undo_import
 from cx.ingest.plan import ImportPlan, UsageError
 from cx.ingest.read import ImportRefused
 from cx.ingest.validate import message
@@ -20,6 +20,7 @@ __all__ = [
     "ImportPlan",
     "ImportRefused",
     "ImportResult",
+    "UndoRefused",
     "UsageError",
     "analyse",
     "import_file",

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from cx.ingest import load, validate
 from cx.ingest.plan import PREVIEW_ROWS, ImportPlan, build_plan, stage, staging_database
 from cx.ingest.read import ImportRefused
+from cx.store import audit
 from cx.store.db import db_path
 
 MAX_ERRORS = 1000  # errors returned to the caller; every reject is stored in import_rejects
@@ -77,8 +78,11 @@ def _public(error: dict) -> dict:
 
 def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str, str] | None = None, sheet=None,
                 date_order=None, strict: bool = False, imported_by: str | None = None,
-                progress: Callable[[float, str], None] | None = None) -> ImportResult:  # fmt: skip
-    """Import one file in one transaction; raises ImportRefused when nothing of it can be imported."""
+                progress: Callable[[float, str], None] | None = None,
+                actor: audit.Actor | None = None) -> ImportResult:  # fmt: skip
+    """Import one file in one transaction; raises ImportRefused when nothing of it can be imported.
+
+    `actor` is who imports (recorded in the audit trail in the same transaction, and as imported_by)."""
     report = progress or (lambda fraction, text: None)
     with staging_database() as (con, workdir):
         report(0.05, f"Reading {file_name}")
@@ -112,7 +116,7 @@ def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str
         stage_file = workdir / "stage.duckdb"
         con.close()  # the stage is attached read-only by the writer
         report(0.7, "Writing to the database")
-        counts = load.write(db, stage_file, plan, rejects, imported_by)
+        counts = load.write(db, stage_file, plan, rejects, imported_by or (actor.who if actor else None), actor)
         report(1.0, "Done")
     return ImportResult(file=file_name, kind=plan.kind, rows=counts["rows"], imported=counts["imported"],
                         duplicates=counts["duplicates"], rejected=counts["rejected"], mapping=plan.mapping,

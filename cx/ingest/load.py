@@ -11,7 +11,6 @@ unable to restore what was there before.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cx.ingest.plan import ImportPlan
+from cx.store import audit
 from cx.store.db import DatabaseBusy, connect, db_path, writing
 
 CUSTOMER = ("customer_id", "name", "segment", "region", "plan", "signup_date", "churn_date", "churned")
@@ -117,8 +117,11 @@ def _ready(con: duckdb.DuckDBPyConnection, table: str, select: str, key: str) ->
     )
 
 
-def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_by: str | None) -> dict:
-    """Insert the new rows, the imports row and the rejects in one transaction; returns the counts."""
+def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_by: str | None,
+          actor: audit.Actor | None = None) -> dict:  # fmt: skip
+    """Insert the new rows, the imports row, the rejects and the audit event in one transaction; returns the counts."""
+    if actor is None:
+        actor = audit.Actor(imported_by, via="api") if imported_by else audit.Actor.operator()
     tables = [t for t in TABLES if t in plan.kind.split("+")]
     with writing(db) as con:
         con.execute("SET enable_progress_bar = false")
@@ -161,7 +164,7 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
             con.execute(
                 """INSERT INTO imports (import_id, file_name, kind, imported_at, imported_by, rows, imported, duplicates,
                                         rejected, mapping, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done')""",
-                [import_id, plan.file_name, plan.kind, datetime.now(), imported_by or os.environ.get("USER"), counts["rows"],
+                [import_id, plan.file_name, plan.kind, datetime.now(), imported_by or actor.who, counts["rows"],
                  counts["imported"], counts["duplicates"], counts["rejected"], json.dumps(plan.mapping, ensure_ascii=False)],
             )  # fmt: skip
             if rejects:
@@ -172,6 +175,8 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                     [import_id],
                 )
                 con.unregister("rejects_frame")
+            audit.record("import", f"{plan.file_name} (import #{import_id})", actor=actor, rows=imported, con=con,
+                         detail={"import_id": import_id, "kind": plan.kind, **counts})  # fmt: skip
             before_commit(con)
             con.execute("COMMIT")
         except BaseException:
@@ -193,16 +198,34 @@ def _detach(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-def undo_import(import_id: int, db=None) -> int:
-    """Remove exactly the rows that import added; returns how many records (customers, interactions, responses)."""
+class UndoRefused(PermissionError):
+    """An editor asked to undo an import that someone else made."""
+
+
+def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, only_by: str | None = None) -> int:
+    """Remove exactly the rows that import added; returns how many records (customers, interactions, responses).
+
+    With `only_by` (an editor's e-mail), refuses unless that person made the import: checked inside the
+    transaction, so what is checked is what is undone."""
+    actor = actor or audit.Actor.operator()
     with writing(db) as con:
         con.execute("BEGIN TRANSACTION")
         try:
+            found = con.execute(
+                "SELECT file_name, imported_by FROM imports WHERE import_id = ?", [import_id]
+            ).fetchone()
+            if only_by is not None and (found is None or (found[1] or "").strip().lower() != only_by.strip().lower()):
+                made_by = found[1] if found and found[1] else "someone else"
+                raise UndoRefused(f"Import #{import_id} was made by {made_by}; an editor can undo only their own "
+                                  "imports. Ask an admin to undo it.")  # fmt: skip
             removed = 0
             con.execute("DELETE FROM customer_attributes WHERE import_id = ?", [import_id])
             for table in ("responses", "interactions", "customers"):
                 removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchall()[0][0]
             con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
+            what = f"{found[0]} (import #{import_id})" if found else f"import #{import_id}"
+            audit.record("undo", what, actor=actor, rows=removed, con=con,
+                         detail={"import_id": import_id, "imported_by": found[1] if found else None})  # fmt: skip
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

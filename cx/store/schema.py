@@ -153,4 +153,19 @@ MIGRATIONS: list[list[str]] = [
         "DROP TABLE responses",
         "ALTER TABLE responses_v2 RENAME TO responses",
     ],
+    # 3: the audit trail (cx.store.audit): who did what, when, to how many rows
+    [
+        "CREATE SEQUENCE audit_id_seq START 1",
+        """CREATE TABLE audit_log (
+            event_id  BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
+            logged_at TIMESTAMP NOT NULL,
+            who       VARCHAR NOT NULL,      -- e-mail of the signed-in user, or the operator ($CX_USER, $USER)
+            role      VARCHAR,               -- their role at the time: viewer | editor | admin
+            action    VARCHAR NOT NULL,      -- cx.store.audit.ACTIONS
+            what      VARCHAR,               -- plain words: the file, the import, the export, the setting
+            rows      BIGINT,                -- records added, removed or exported
+            detail    JSON,
+            via       VARCHAR NOT NULL       -- dashboard | cli | api
+        )""",
+    ],
 ]

@@ -10,6 +10,21 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Sign-in configured as in .streamlit/secrets.toml; AppTest never reaches the provider, it seeds st.user.
+AUTH_SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "a-test-secret-that-is-long-enough",
+        "client_id": "cx-dashboard",
+        "client_secret": "not-used",
+        "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration",
+    }
+}
+
+
+def signed_in(email: str, name: str = "", **claims) -> dict:
+    """st.user for someone signed in with the identity provider."""
+    return {"is_logged_in": True, "email": email, "name": name or email.split("@")[0].title(), **claims}
 
 
 @pytest.fixture
@@ -31,9 +46,16 @@ def demo_app_db(demo_db, use_database) -> Path:
     return use_database(demo_db)
 
 
-def open_page(page: str | None = None, params: dict[str, str] | None = None, run: bool = True) -> AppTest:
-    """The app from its entry script, switched to `page` (e.g. "pages/2_Journey.py") with URL parameters."""
+def open_page(
+    page: str | None = None, params: dict[str, str] | None = None, run: bool = True, user: dict | None = None
+) -> AppTest:
+    """The app from its entry script, switched to `page` (e.g. "pages/2_Journey.py") with URL parameters.
+
+    With `user` (see `signed_in`), sign-in is configured and that is who is signed in."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    if user is not None:
+        at.secrets = AUTH_SECRETS
+        at.user = user
     if page:
         at.switch_page(page)
     at.query_params.update(params or {})
