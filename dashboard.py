@@ -2,18 +2,19 @@
 
 import streamlit as st
 
-from cx import charts
-from cx.analysis import metrics
+from cx.analysis import metrics, trends
 from cx.app import ui
 
 filters = ui.setup_page("Overview")
 st.caption(
     f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {filters.describe()} · "
-    f"changes against the previous {filters.days} days; coloured only when statistically significant (95%)."
+    f"changes against the previous {filters.days} days; coloured only when statistically significant (95%). "
+    "Sparklines end at the last complete period."
 )
 
 tiles = ui.query(metrics.overview, filters)
-columns = st.columns(3)
-for index, (summary, trend) in enumerate(tiles):
-    with columns[index % 3]:
-        ui.kpi_tile(summary, charts.sparkline_values(trend), filters.days)
+grain, span = metrics.sparkline_grain(filters), ui.data_span()
+for row in range(0, len(tiles), 3):  # row by row, so a phone stacks the tiles in the desktop's order
+    for column, (summary, trend) in zip(st.columns(3), tiles[row : row + 3], strict=False):
+        with column:
+            ui.kpi_tile(summary, trends.sparkline(trend, grain, filters, span), filters.days)

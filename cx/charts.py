@@ -7,11 +7,14 @@ chart reads across a meeting room.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from cx.analysis.metrics import Metric
+from cx.analysis import narrative, units
+from cx.analysis.metrics import REST, Metric
 
 # Okabe & Ito (2008), the colour-blind-safe palette; blue first, orange for contrast, yellow last
 # (it is the hardest to see on white).
@@ -164,22 +167,80 @@ def _value_format(metric: Metric) -> str:
     return {"%": ".1f", "pts": ".1f", "score": ".2f", "s": ",.0f", "$": ",.0f"}[metric.unit]
 
 
-def trend(frame: pd.DataFrame, metric: Metric, grain: str = "month") -> go.Figure:
-    """One line per group with its 95% band; periods with n below the minimum drawn hollow and grey."""
+STATUS_NOTE = {"so far": "so far", "partial": "partial period", "small": "n too small", "no data": "no data"}
+WEEK_MS = 7 * 24 * 3600 * 1000
+A_MONDAY = "2024-01-01"  # weeks start on Monday: ticks are laid from one
+
+
+def _time_axis(periods: pd.Series, grain: str) -> dict:
+    """Ticks on period starts: Mondays for weeks, 'Q4 2026' for quarters."""
+    starts = sorted(pd.to_datetime(periods.dropna().unique()))
+    if grain == "week":
+        step = max(1, -(-len(starts) // 10))  # at most ~10 labels
+        return dict(tick0=A_MONDAY, dtick=WEEK_MS * step, tickformat="%-d %b<br>%Y" if step > 4 else "%-d %b")
+    if grain == "quarter":
+        return dict(tickmode="array", tickvals=starts, ticktext=[narrative.period_label(p, "quarter") for p in starts])
+    if grain == "month":
+        step = max(1, -(-len(starts) // 12))
+        return dict(dtick=f"M{step}", tickformat="%b %Y", tick0=starts[0] if starts else None)
+    return {}
+
+
+def _point_hover(row, group: str, metric: Metric, unit: units.Unit, grain: str, split: bool) -> str:
+    """Hover text for one trend point: period, value, interval, n, and what the tests say about it."""
+    lines = [f"<b>{html.escape(str(group))}</b> · " if split else "", narrative.period_label(row.period, grain)]
+    status = getattr(row, "status", "complete")
+    if status in STATUS_NOTE:
+        lines.append(f" ({STATUS_NOTE[status]})")
+    text = "".join(lines) + f"<br>{units.label(metric, grain=grain)} {units.value(metric, row.value, unit)}"
+    interval = units.interval(metric, row.ci_low, row.ci_high, unit)
+    if interval:
+        text += f"<br>95% interval {interval}"
+    text += f"<br>n = {units.count(row.n)}"
+    if getattr(row, "prev_significant", False):
+        side = "above" if row.prev_difference > 0 else "below"
+        text += f"<br>{'▲' if side == 'above' else '▼'} significantly {side} {narrative.previous_name(grain)}"
+    if getattr(row, "recent_significant", False):
+        side = "above" if row.recent_difference > 0 else "below"
+        text += f"<br>◯ significantly {side} the recent level ({units.value(metric, row.recent_level, unit)})"
+    return text
+
+
+def _tone_colour(metric: Metric, difference: float) -> str:
+    return GOOD if (difference > 0) == metric.higher_is_better else BAD
+
+
+def trend(
+    frame: pd.DataFrame, metric: Metric, grain: str = "month", annotations: pd.DataFrame | None = None
+) -> go.Figure:
+    """One line per group with its 95% band, in one unit for axis and hover.
+
+    Periods the data covers only in part, or with n below the minimum, are hollow and joined by a
+    dashed line ("so far" on the current one). A triangle marks a significant change on the period
+    before, a ring a significant difference from the series' recent level (cx.analysis.trends).
+    Annotations (a day and a label) are drawn as dotted vertical lines.
+    """
     figure = go.Figure()
-    value_format = _value_format(metric)
-    unit = {"%": "%", "pts": "", "score": "", "s": " s", "$": ""}[metric.unit]
+    unit = units.unit_for(metric, frame["value"] if len(frame) else None)
+    split = frame["group"].nunique() > 1
+    if "status" not in frame:
+        frame = frame.assign(status=["small" if s else "complete" for s in frame["small"].astype(bool)])
     for index, (group, rows) in enumerate(frame.groupby("group", sort=False)):
-        colour = PALETTE[index % len(PALETTE)]
-        rows = rows.sort_values("period")
-        band = rows.dropna(subset=["ci_low", "ci_high"])
+        colour = NEUTRAL if group == REST else PALETTE[index % len(PALETTE)]
+        rows = rows.sort_values("period").assign(
+            y=units.convert(metric, rows["value"], unit),
+            low=units.convert(metric, rows["ci_low"], unit),
+            high=units.convert(metric, rows["ci_high"], unit),
+        )
+        band = rows.dropna(subset=["low", "high"])
         if len(band):
             figure.add_trace(
                 go.Scatter(
                     x=list(band.period) + list(band.period[::-1]),
-                    y=list(band.ci_high) + list(band.ci_low[::-1]),
+                    y=list(band.high) + list(band.low[::-1]),
+                    mode="lines",  # lines only: markers would leave dots at the band's corners
                     fill="toself",
-                    fillcolor=_rgba(colour, 0.15),
+                    fillcolor=_rgba(colour, 0.13),
                     line=dict(width=0),
                     hoverinfo="skip",
                     showlegend=False,
@@ -187,36 +248,114 @@ def trend(frame: pd.DataFrame, metric: Metric, grain: str = "month") -> go.Figur
                     name=f"{group} 95% interval",
                 )
             )
-        small = rows["small"].astype(bool)
+        complete = rows["status"] == "complete"
+        if (~complete).any():  # dashed through every point, under the solid line of the complete ones
+            figure.add_trace(
+                go.Scatter(
+                    x=rows.period, y=rows.y, mode="lines", line=dict(color=colour, width=2, dash="dash"),
+                    hoverinfo="skip", showlegend=False, legendgroup=str(group), connectgaps=True,
+                )
+            )  # fmt: skip
         figure.add_trace(
             go.Scatter(
                 x=rows.period,
-                y=rows.value,
+                y=rows.y.where(complete),
                 mode="lines+markers",
                 name=str(group),
                 legendgroup=str(group),
+                showlegend=split,
+                connectgaps=False,
                 line=dict(color=colour, width=3),
-                marker=dict(
-                    size=[7 if s else 8 for s in small],
-                    color=[MUTED if s else colour for s in small],
-                    symbol=["circle-open" if s else "circle" for s in small],
-                    line=dict(color=colour, width=2),
-                ),
-                customdata=rows[["n", "ci_low", "ci_high"]].to_numpy(),
-                hovertemplate=(
-                    f"<b>{group}</b> · %{{x|%d %b %Y}}<br>{metric.label} %{{y:{value_format}}}{unit}"
-                    + _interval_hover(value_format)
-                ),
+                marker=dict(size=8, color=colour),
+                hoverinfo="skip",
             )
         )
+        hollow = rows[~complete]
+        figure.add_trace(  # every point, hoverable; incomplete ones hollow
+            go.Scatter(
+                x=rows.period,
+                y=rows.y,
+                mode="markers",
+                showlegend=False,
+                legendgroup=str(group),
+                marker=dict(
+                    size=[8 if c else 10 for c in complete],
+                    color=[colour if c else "white" for c in complete],
+                    symbol="circle",
+                    line=dict(color=[colour if s != "small" else MUTED for s in rows["status"]], width=2),
+                ),
+                hovertext=[_point_hover(r, group, metric, unit, grain, split) for r in rows.itertuples()],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+        so_far = hollow[hollow["status"] == "so far"]
+        for row in so_far.itertuples():
+            figure.add_annotation(
+                x=row.period, y=row.y, text="so far", showarrow=False, yshift=18, font=dict(color=NEUTRAL, size=14)
+            )
+        _significance_marks(figure, rows, metric, str(group))
+    if annotations is not None and len(annotations):
+        for note in annotations.itertuples():
+            figure.add_vline(
+                x=pd.Timestamp(note.day).timestamp() * 1000, line=dict(color="#374151", dash="dot", width=1.5)
+            )
+            figure.add_annotation(
+                x=pd.Timestamp(note.day), y=1, yref="paper", yanchor="bottom", showarrow=False, xanchor="left",
+                text=html.escape(str(note.label))[:40], font=dict(size=14, color="#374151"),
+            )  # fmt: skip
     figure.update_layout(
         template=TEMPLATE,
-        height=460,
+        height=480,
         hovermode="closest",
-        yaxis_title=metric.label + (" (%)" if metric.unit == "%" else " (seconds)" if metric.unit == "s" else ""),
-        showlegend=frame["group"].nunique() > 1,
+        yaxis_title=units.axis_title(metric, unit, grain=grain),
+        yaxis=dict(tickformat=",", ticksuffix="%" if metric.unit == "%" else ""),
+        xaxis=_time_axis(frame["period"], grain),
+        showlegend=split,
+        # Below the chart, if one is drawn at all: the toolbar sits at the top right and would cover it there.
+        legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0, title_text=""),
+        margin=dict(l=10, r=10, t=40, b=10),
     )
     return figure
+
+
+def _significance_marks(figure: go.Figure, rows: pd.DataFrame, metric: Metric, group: str) -> None:
+    if "prev_significant" in rows:
+        moved = rows[rows["prev_significant"].astype(bool)]
+        if len(moved):
+            figure.add_trace(
+                go.Scatter(
+                    x=moved.period, y=moved.y, mode="markers", showlegend=False, legendgroup=group, hoverinfo="skip",
+                    marker=dict(
+                        size=15, color=[_tone_colour(metric, d) for d in moved["prev_difference"]],
+                        symbol=["triangle-up" if d > 0 else "triangle-down" for d in moved["prev_difference"]],
+                        line=dict(color="white", width=1),
+                    ),
+                )
+            )  # fmt: skip
+    if "recent_significant" in rows:
+        off = rows[rows["recent_significant"].astype(bool)]
+        if len(off):
+            figure.add_trace(
+                go.Scatter(
+                    x=off.period, y=off.y, mode="markers", showlegend=False, legendgroup=group, hoverinfo="skip",
+                    marker=dict(
+                        size=26, color="rgba(0,0,0,0)", symbol="circle",
+                        line=dict(color=[_tone_colour(metric, d) for d in off["recent_difference"]], width=3),
+                    ),
+                )
+            )  # fmt: skip
+
+
+def trend_key(frame: pd.DataFrame, grain: str) -> str:
+    """What the marks on a trend chart mean, for the caption under it (only the marks it shows)."""
+    keys = []
+    if "prev_significant" in frame and frame["prev_significant"].astype(bool).any():
+        keys.append(f"▲▼ significant change on {narrative.previous_name(grain)}")
+    if "recent_significant" in frame and frame["recent_significant"].astype(bool).any():
+        keys.append("◯ significantly off the recent level")
+    if "status" in frame and (frame["status"] != "complete").any():
+        keys.append("hollow points on a dashed line: a period covered only in part (“so far”) or with n too small")
+    return " · ".join(keys)
 
 
 def cohort_heatmap(frame: pd.DataFrame) -> go.Figure:

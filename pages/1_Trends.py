@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cx import charts
-from cx.analysis import metrics
+from cx.analysis import metrics, narrative, segments, stats, trends, units
 from cx.app import ui
 
 filters = ui.setup_page("Trends")
@@ -45,17 +45,33 @@ ui.remember(
 )
 
 metric = metrics.METRICS[metric_key]
-frame = ui.query(metrics.trend, metric_key, filters, grain, split or None, target_s=target_s)
+frame = ui.query(trends.trend, metric_key, filters, grain, split or None, target_s=target_s)
 if frame.empty or frame["value"].isna().all():
     st.info(f"No {metric.label} data for these filters. Widen the date range or clear a filter.")
 else:
-    st.markdown(f'<p class="cx-headline">{metrics.trend_headline(frame, metric, grain)}</p>', unsafe_allow_html=True)
-    ui.figure(charts.trend(frame, metric, grain), frame, f"{metric_key}_by_{grain}", key="trend_chart")
-    with st.popover("How we compute this", icon=":material/help:"):
-        st.markdown(metric.help)
-        st.markdown(
-            f"n counts {metric.counted}. Hollow grey points have fewer than {metrics.stats.MIN_N}: read them with care."
-        )
+    if split:
+        table = ui.query(segments.versus_rest, metric_key, filters, split)
+        ui.headline(narrative.versus_rest_headline(table, metric, ui.label(split), filters.days))
+    else:
+        summary = ui.query(metrics.summary, metric_key, filters, target_s=target_s)
+        ui.headline(narrative.trend_headline(frame, metric, grain, summary, filters.days))
+    if metrics.REST in set(frame["group"]):
+        st.caption(f"The {trends.TOP_GROUPS} largest groups, and the others together as “{metrics.REST}”.")
+    ui.figure(
+        charts.trend(frame, metric, grain),
+        units.display_table(frame, metric, grain=grain),
+        f"{metric_key}_by_{grain}",
+        key="trend_chart",
+    )
+    if marks := charts.trend_key(frame, grain):
+        st.caption(marks)
+    ui.how_we_compute(
+        metric.help,
+        f"n counts {metric.counted}. Hollow points joined by a dashed line are periods the data covers only in part "
+        f"(“so far”) or with fewer than {stats.MIN_N}: they are left out of the headline. A triangle marks a "
+        "significant change on the period before, a ring a significant difference from the level of the "
+        f"{trends.RECENT_PERIODS} periods before; both after Benjamini–Hochberg across the chart's tests.",
+    )
 
 if metric_key in ("churn_rate", "retention_rate"):
     st.subheader("Retention by signup cohort")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cx import charts
-from cx.analysis import metrics, segments
+from cx.analysis import metrics, narrative, segments
 from cx.analysis.stats import MIN_N
 from cx.app import ui
 
@@ -32,7 +32,7 @@ frame = ui.query(segments.versus_rest, metric_key, filters, by)
 if frame.empty or frame["value"].isna().all():
     st.info(f"No {metric.label} data for these filters. Widen the date range or clear a filter.")
 else:
-    ui.headline(segments.versus_rest_headline(frame, metric, by_label))
+    ui.headline(narrative.versus_rest_headline(frame, metric, by_label, filters.days))
     figure = charts.ranked_bars(
         frame, label="group", value_label=metric.label, value_format=",.1f" if metric.unit != "score" else ".2f",
         suffix="%" if metric.unit == "%" else "", higher_is_better=metric.higher_is_better,

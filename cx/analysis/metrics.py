@@ -23,11 +23,12 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cx.analysis import filters as flt
-from cx.analysis import stats
+from cx.analysis import stats, units
 from cx.analysis.filters import Filters
 
 ALL = "All"
 UNKNOWN = "Unknown"
+REST = "The rest"
 GRAINS = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 DEFAULT_RESPONSE_TARGET_S = 4 * 3600
 MAX_CLV_PERIODS = 36  # observed CLV over time is drawn at most this many points (coarser grain beyond)
@@ -49,38 +50,15 @@ class Metric:
         return "customers" if self.key == "nps_customers" else self.source
 
     def format(self, value: float | None) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "–"
-        if self.unit == "%":
-            return f"{value:.{self.decimals}f}%"
-        if self.unit == "s":
-            return format_duration(value)
-        if self.unit == "$":
-            return f"${value:,.0f}"
-        return f"{value:,.{self.decimals}f}"
+        """The value as every page shows it (cx.analysis.units is the one formatter)."""
+        return units.value(self, value)
 
     def format_change(self, change: float | None) -> str:
-        if change is None:
-            return "–"
-        if self.unit == "%":
-            return f"{change:+.{max(self.decimals, 1)}f} pts"
-        if self.unit == "pts":
-            return f"{change:+.{self.decimals}f} pts"
-        if self.unit == "s":
-            return ("+" if change >= 0 else "-") + format_duration(abs(change))
-        if self.unit == "$":
-            return f"{'+' if change >= 0 else '-'}${abs(change):,.0f}"
-        return f"{change:+.2f}"
+        return units.change(self, change)
 
 
 def format_duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+    return units.value(METRICS["first_response_time"], seconds)
 
 
 METRICS: dict[str, Metric] = {
@@ -415,10 +393,18 @@ def period_starts(filters: Filters, grain: str) -> pd.DataFrame:
     )
 
 
-def _group_column(backend: ibis.BaseBackend, table: ir.Table, by: str | None) -> ir.Table:
-    """Add a `group` column: the split dimension's value, 'Unknown' where missing."""
+def _group_column(
+    backend: ibis.BaseBackend, table: ir.Table, by: str | None, keep: Sequence[str] | None = None
+) -> ir.Table:
+    """Add a `group` column: the split dimension's value, 'Unknown' where missing.
+
+    With `keep`, every other value is pooled as 'The rest' (a chart shows at most a handful of lines).
+    """
     if by is None:
         return table.mutate(group=ibis.literal(ALL))
+    if keep is not None:
+        grouped = _group_column(backend, table, by)
+        return grouped.mutate(group=ibis.cases((grouped.group.isin(list(keep)), grouped.group), else_=REST))
     if by in table.columns:
         return table.mutate(group=table[by].cast("string").fill_null(UNKNOWN))
     if by.startswith(flt.ATTRIBUTE_PREFIX):
@@ -454,11 +440,13 @@ def sufficient_stats(
     by: str | None = None,
     grain: str | None = None,
     target_s: float = DEFAULT_RESPONSE_TARGET_S,
+    keep: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Per (period, group) row: the counts and sums the metric's estimate is computed from.
 
     Without a grain, `period` is the filter's start date. Churn-based metrics carry a `basis`
-    column: "period", or "snapshot" when the customers have no dates at all.
+    column: "period", or "snapshot" when the customers have no dates at all. `keep` pools the
+    groups not named as 'The rest' (used for medians, which cannot be pooled afterwards).
     """
     metric = METRICS[key]
     periods = (
@@ -479,7 +467,7 @@ def sufficient_stats(
         )
         frame = _survey_stats(table, ["period", "group"]).execute()
     elif metric.source == "interactions":
-        table = _group_column(backend, flt.interactions(backend, filters), by)
+        table = _group_column(backend, flt.interactions(backend, filters), by, keep)
         table = table.mutate(
             period=table.occurred_at.truncate(GRAINS[grain]) if grain else ibis.literal(periods.period[0])
         )
@@ -755,41 +743,6 @@ def overview(
         line = trend(backend, key, filters, grain) if headline.basis != "snapshot" else table(pd.DataFrame(), key)
         tiles.append((headline, line))
     return tiles
-
-
-def trend_headline(frame: pd.DataFrame, metric: Metric, grain: str) -> str:
-    """One sentence stating what the trend shows, from the data."""
-    usable = frame[~frame["small"].astype(bool) & frame["value"].notna()]
-    if usable.empty:
-        return (
-            f"Too few answers per {grain} to read a trend in {metric.label}; widen the period or use a coarser grain."
-        )
-    latest_period = usable["period"].max()
-    when = pd.Timestamp(latest_period).strftime("%d %b %Y" if grain in ("day", "week") else "%b %Y")
-    latest = usable[usable["period"] == latest_period].sort_values("value", ascending=not metric.higher_is_better)
-    if len(latest) > 1:
-        best, worst = latest.iloc[0], latest.iloc[-1]
-        return (
-            f"In the {grain} of {when}, {best.group} is best on {metric.label} ({metric.format(best.value)}, "
-            f"n = {int(best.n):,}) and {worst.group} worst ({metric.format(worst.value)}, n = {int(worst.n):,})."
-        )
-    if frame["group"].nunique() > 1:
-        only = latest.iloc[0]
-        return (
-            f"In the {grain} of {when} only {only.group} has enough answers to read: {metric.label} "
-            f"{metric.format(only.value)} (n = {int(only.n):,})."
-        )
-    ordered = usable.sort_values("period")
-    first, last = ordered.iloc[0], ordered.iloc[-1]
-    low, high = ordered.loc[ordered["value"].idxmin()], ordered.loc[ordered["value"].idxmax()]
-    worst = low if metric.higher_is_better else high
-    worst_when = pd.Timestamp(worst.period).strftime("%d %b %Y" if grain in ("day", "week") else "%b %Y")
-    change = last.value - first.value
-    direction = "rose" if change > 0 else "fell" if change < 0 else "held"
-    return (
-        f"{metric.label} {direction} from {metric.format(first.value)} to {metric.format(last.value)} "
-        f"({when}, n = {int(last.n):,}); the weakest {grain} was {worst_when} at {metric.format(worst.value)}."
-    )
 
 
 def cohort_retention(backend: ibis.BaseBackend, filters: Filters, months: int = 12) -> pd.DataFrame:

@@ -150,33 +150,6 @@ def sort_segments(table: pd.DataFrame, higher_is_better: bool) -> pd.DataFrame:
     return ordered.reset_index(drop=True)
 
 
-def versus_rest_headline(table: pd.DataFrame, metric: metrics.Metric, by_label: str) -> str:
-    """'Consumer is significantly worse on NPS than the other segments (12, n = 3,402 vs 31).'"""
-    usable = table[~table["small"].astype(bool) & table["value"].notna()]
-    if usable.empty:
-        return f"Too few answers per {by_label.lower()} to compare on {metric.label}."
-    basis = " (snapshot)" if (table["basis"] == "snapshot").any() else ""
-    worse = usable[usable["direction"] == "worse"]
-    better = usable[usable["direction"] == "better"]
-    if worse.empty and better.empty:
-        best, worst = usable.iloc[0], usable.iloc[-1]
-        return (
-            f"No {by_label.lower()} differs significantly from the rest on {metric.label}{basis} "
-            f"(from {metric.format(best.value)} for {best.group} to {metric.format(worst.value)} for {worst.group})."
-        )
-    if not worse.empty:
-        w = worse.iloc[-1]
-        text = f"{w.group} is significantly worse on {metric.label}{basis}: {metric.format(w.value)} (n = {int(w.n):,})"
-        if w.rest_value is not None and not pd.isna(w.rest_value):
-            text += f" vs {metric.format(w.rest_value)} for the rest"
-    else:
-        text = f"No {by_label.lower()} is significantly worse on {metric.label}{basis}"
-    if not better.empty:
-        b = better.iloc[0]
-        text += f"; {b.group} is significantly better ({metric.format(b.value)}, n = {int(b.n):,})"
-    return text + "."
-
-
 # --- the segment × metric heatmap ---------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cx import charts
-from cx.analysis import metrics, stats
+from cx.analysis import metrics, narrative, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 from cx.app import auth
 from cx.store import db
@@ -98,6 +98,11 @@ def _cached(module: str, name: str, path: str, version: tuple, args: tuple, kwar
         return function(backend, *args, **dict(kwargs))
 
 
+def data_span() -> tuple[date, date] | None:
+    """First and last day with any data (cached with the page context)."""
+    return query(page_context)[1]
+
+
 def is_demo(backend) -> bool:
     """True while the only data is the built-in demo (its import row is the only one left)."""
     imports = backend.table("imports").filter(lambda t: t.status == "done").execute()
@@ -121,7 +126,7 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         page_title=f"{title} · CX dashboard",
         page_icon=":material/insights:",
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # collapsed on a phone, open on a desktop
     )
     st.markdown(CSS, unsafe_allow_html=True)
     person = auth.signed_in()
@@ -273,62 +278,51 @@ def remember(**values: str | None) -> None:
 
 
 def sentence(summary: metrics.Summary, days: int) -> str:
-    """One plain sentence per figure: 'NPS 32, up 4 points on the previous 90 days, n = 4,210.'"""
-    metric, current = summary.metric, summary.current
-    if current.value is None:
-        return f"No {metric.label} data in this period."
-    text = f"{metric.label} {metric.format(current.value)}"
-    if current.small:
-        return f"{text} — n = {current.n:,} is too small to rely on."
-    change = summary.change
-    if summary.basis == "snapshot":
-        text += " (snapshot: the data has no churn dates)"
-    elif change is None or summary.previous is None or summary.previous.value is None:
-        text += f", no data for the previous {days} days to compare"
-    elif summary.comparison.significant:
-        direction = "up" if change > 0 else "down"
-        text += f", {direction} {metric.format_change(abs(change)).lstrip('+')} on the previous {days} days"
-    else:
-        text += f", no significant change on the previous {days} days ({metric.format_change(change)})"
-    return f"{text}, n = {current.n:,}."
+    """One plain sentence per figure, from the narrative layer: the same words as the Trends headline."""
+    return narrative.tile_sentence(summary, days)
 
 
 def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
     """A bordered tile: big number, change coloured only when significant, n, interval, sparkline.
 
-    Below the minimum sample size the number is greyed and says so: never a bare number.
+    Below the minimum sample size the number is greyed and says so: never a bare number. The
+    sparkline holds complete periods only (cx.analysis.trends.sparkline).
     """
     metric, current = summary.metric, summary.current
+    name = units.label(metric, days, snapshot=summary.basis == "snapshot")
+    unit = units.unit_for(metric, current.value)
     # Tight spacing: six tiles (two rows of three) fit one 1280×720 screen.
     with st.container(border=True, gap="xxsmall", key=f"cx_tile_{metric.key}"):
         if current.small and current.value is not None:
-            st.metric(metric.label, "n too small", help=metric.help, border=False)
-            st.markdown(f'<p class="cx-small">{metric.format(current.value)} from only {current.n:,} '
+            st.metric(name, "n too small", help=metric.help, border=False)
+            st.markdown(f'<p class="cx-small">{units.value(metric, current.value, unit)} from only {current.n:,} '
                         f"{metric.counted} (fewer than {stats.MIN_N}): too few to rely on.</p>",
                         unsafe_allow_html=True)  # fmt: skip
             return
+        change = narrative.change_from_summary(summary)
         delta = None
-        if summary.change is not None:
-            significance = "" if summary.comparison.significant else " (not significant)"
-            delta = metric.format_change(summary.change) + significance
+        if summary.change is not None and summary.basis != "snapshot":
+            delta = units.change(metric, summary.change, unit) + ("" if change.direction else " (within chance)")
         colour = "off"
-        if summary.improved is not None:
+        if change.tone is not None:
             colour = "normal" if metric.higher_is_better else "inverse"
         st.metric(
-            metric.label,
-            metric.format(current.value),
+            name,
+            units.value(metric, current.value, unit),
             delta,
             delta_color=colour,
-            delta_arrow="off" if not summary.change else ("up" if summary.change > 0 else "down"),
+            delta_arrow="off" if not change.direction else change.direction,
             help=metric.help,
             chart_data=spark or None,
             chart_type="line",
             border=False,
         )
-        interval = ""
+        details = [f"n = {current.n:,} {metric.counted}"]
         if current.ci_low is not None and current.ci_high is not None:
-            interval = f" · 95% range {metric.format(current.ci_low)}–{metric.format(current.ci_high)}"
-        st.caption(f"n = {current.n:,} {metric.counted}{interval}")
+            details.append(f"95% range {units.interval(metric, current.ci_low, current.ci_high, unit)}")
+        if summary.extra.get("p90") is not None:
+            details.append(f"90th percentile {units.value(metric, summary.extra['p90'])}")
+        st.caption(" · ".join(details))
         st.markdown(sentence(summary, days))
 
 

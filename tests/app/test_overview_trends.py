@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from cx.analysis import metrics
 from cx.analysis.filters import Filters
 from cx.store import db
-from tests.app.conftest import open_page
+from tests.app.conftest import headlines, open_page
 
 
 def overview() -> AppTest:
@@ -23,7 +23,7 @@ def test_overview_shows_six_tiles_with_n_and_a_sentence_each(demo_app_db):
     at = overview().run()
     assert not at.exception
     assert sorted(m.label for m in at.metric) == sorted(
-        ["NPS", "CSAT", "CES", "Churn rate", "Retention", "First response (median)"]
+        ["NPS", "CSAT", "CES", "90-day churn", "90-day retention", "First response (median)"]
     )
     sentences = [md.value for md in at.markdown if "previous" in md.value and "n = " in md.value]
     assert len(sentences) == 6
@@ -123,3 +123,43 @@ def test_while_an_import_holds_the_database_the_page_says_so(demo_db, tmp_path, 
         at = overview().run()
     assert not at.exception
     assert any("An import is writing to the database" in w.value for w in at.warning)
+
+
+def one_day_last_week_db(tmp_path):
+    """40 NPS answers a week, spread over its days, from Mon 31 Aug to Sun 29 Nov 2026: NPS 25, but 50 in
+    the week of 23 Nov. Then one day, Monday 30 Nov, on which all 40 answers are detractors (NPS -100)."""
+    from datetime import datetime, timedelta
+
+    from tests.conftest import build_db
+
+    rows, monday, last = [], datetime(2026, 8, 31, 12), datetime(2026, 11, 30, 12)
+    while monday <= last:
+        scores = {
+            datetime(2026, 11, 23, 12): [10] * 25 + [8] * 10 + [3] * 5,
+            last: [0] * 40,
+        }.get(monday, [10] * 20 + [8] * 10 + [3] * 10)
+        for i, score in enumerate(scores):
+            day = monday if monday == last else monday + timedelta(days=i % 7)
+            rows.append(dict(response_id=f"{monday:%m%d}-{i}", responded_at=day, survey="nps", score=score))
+        monday += timedelta(days=7)
+    return build_db(tmp_path / "one-day-week.duckdb", responses=rows)
+
+
+def test_a_one_day_last_week_ends_no_sparkline_and_no_headline(tmp_path, use_database):
+    use_database(one_day_last_week_db(tmp_path))
+    at = overview()
+    at.query_params.update({"from": "2026-09-02", "to": "2026-11-30"})
+    at.run()
+    assert not at.exception
+    nps = next(m for m in at.metric if m.label == "NPS")
+    spark = list(nps.proto.chart_data)
+    assert spark[-1] == pytest.approx(50.0)  # the week of 23 Nov, not Monday 30 Nov's -100
+    assert -100.0 not in spark
+
+    at = trends()
+    at.query_params.update({"metric": "nps", "grain": "week", "from": "2026-09-02", "to": "2026-11-30"})
+    at.run()
+    assert not at.exception
+    [headline] = headlines(at)
+    assert "Latest full week (week of 23 Nov 2026): 50 (n = 40)" in headline
+    assert "30 Nov" not in headline and "-100" not in headline

@@ -115,5 +115,5 @@ def test_a_snapshot_file_shows_churn_by_its_own_attribute_and_says_what_is_missi
     assert at.selectbox(key="seg_metric").value == "churn_rate"
     text = " ".join(headlines(at))
     # Month-to-month: 35 of 50 churned (70.0%); Two year: 5 of 50 (10.0%).
-    assert "Month-to-month is significantly worse on Churn rate (snapshot): 70.0%" in text
+    assert "Month-to-month is significantly worse on Churn (snapshot): 70.0%" in text
     assert "Contract goes most with churn" in text

@@ -49,7 +49,7 @@ def test_overview_shows_six_tiles_with_sample_sizes(server: Server, page: Page):
     tiles = page.locator("[data-testid='stMetric']")
     assert tiles.count() == 6
     labels = " ".join(tiles.all_inner_texts())
-    for name in ("NPS", "CSAT", "CES", "Churn rate", "Retention", "First response"):
+    for name in ("NPS", "CSAT", "CES", "90-day churn", "90-day retention", "First response"):
         assert name in labels
     captions = " ".join(page.locator("[data-testid='stCaptionContainer']").all_inner_texts())
     assert captions.count("n = ") >= 6

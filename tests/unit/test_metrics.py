@@ -235,26 +235,6 @@ def test_every_metric_is_documented_in_the_readme():
         assert any(line.startswith(f"| {name}") or f"| {metric.label}" in line for line in table), metric.label
 
 
-def test_trend_headline_names_best_and_worst_group_or_the_only_readable_one():
-    import pandas as pd
-
-    nps = metrics.METRICS["nps"]
-    frame = pd.DataFrame(
-        {
-            "period": pd.to_datetime(["2026-01-01"] * 3),
-            "group": ["SMB", "Enterprise", "Consumer"],
-            "value": [10.0, 40.0, 25.0],
-            "n": [100, 80, 5],
-            "small": [False, False, True],
-        }
-    )
-    assert metrics.trend_headline(frame, nps, "month") == (
-        "In the month of Jan 2026, Enterprise is best on NPS (40, n = 80) and SMB worst (10, n = 100)."
-    )
-    one_readable = frame.assign(small=[False, True, True])
-    assert "only SMB has enough answers" in metrics.trend_headline(one_readable, nps, "month")
-
-
 def test_observed_clv_counts_purchasers_no_customers_file_listed(db_file):
     # A transactions-only data set (like CDNOW): A spent 30 + 10, B spent 20; C is listed but bought nothing.
     interactions = [
