@@ -159,10 +159,12 @@ def plus_minus(metric: Metric, difference: float, margin_: float | None, unit: u
     if margin_ is None:
         return shown
     number, _, suffix = shown.partition(" ")
-    width = units.change(metric, margin_, unit, signed=False).partition(" ")[0]
-    if metric.unit == "$":
-        return f"{number} ± {width}"
-    return f"{number} ± {width}" + (f" {suffix}" if suffix else "")
+    return f"{number} ± {_bare(metric, margin_, unit)}" + (f" {suffix}" if suffix else "")
+
+
+def _bare(metric: Metric, size: float, unit: units.Unit | None) -> str:
+    """A size without its unit word ('1.6' for 1.6 min, '3.8' for 3.8 pts; money keeps its '$')."""
+    return units.change(metric, size, unit, signed=False).partition(" ")[0]
 
 
 def compared(change: Change, against: str, unit: units.Unit | None = None, min_n: int = stats.MIN_N) -> str:
@@ -181,41 +183,46 @@ def compared(change: Change, against: str, unit: units.Unit | None = None, min_n
         return f"about the same as {against} ({plus_minus(metric, change.difference, change.margin, unit)})"
     word = "up" if change.direction == "up" else "down"
     size = units.change(metric, change.difference, unit, signed=False)
-    width = "" if change.margin is None else f" (±{units.change(metric, change.margin, unit, signed=False)})"
+    # The margin is in the unit just said: "down 5.4 min on the previous 90 days (±1.6)".
+    width = "" if change.margin is None else f" (±{_bare(metric, change.margin, unit)})"
     return f"{word} {size} on {against}{width}"
 
 
 # --- the Overview tile and the "what changed" lines -------------------------------------------
 
 
-def figure(summary: Summary, days: int | None = None, grain: str | None = None) -> str:
+def figure(summary: Summary, days: int | None = None, grain: str | None = None, p90: bool = True) -> str:
     """'NPS 27', 'First response 7.5 min (median; 90% within 25 min)', '90-day churn 3.9%'."""
     metric = summary.metric
     name = units.label(metric, days, grain, snapshot=summary.basis == "snapshot")
     unit = units.unit_for(metric, summary.current.value)
     text = f"{name.replace(' (median)', '')} {units.value(metric, summary.current.value, unit)}"
     if metric.unit == "s":
-        p90 = summary.extra.get("p90")
-        text += " (median" + (f"; 90% within {units.value(metric, p90, units.unit_for(metric, p90))})" if p90 else ")")
+        slowest = summary.extra.get("p90") if p90 else None
+        text += " (median" + (
+            f"; 90% within {units.value(metric, slowest, units.unit_for(metric, slowest))})" if slowest else ")"
+        )
     return text
 
 
-def tile_sentence(summary: Summary, days: int, min_n: int = stats.MIN_N) -> str:
-    """One plain sentence per tile, from the same tested comparison the Trends headline uses.
+def tile_sentence(summary: Summary, days: int, min_n: int = stats.MIN_N, with_n: bool = True) -> str:
+    """One plain sentence per figure, from the same tested comparison the Trends headline uses.
 
-    'NPS 27, about the same as the previous 90 days (+2 ± 3 pts), n = 4,893.'
+    'NPS 27, about the same as the previous 90 days (+2 ± 3 pts), n = 4,893.' A tile that shows n
+    just above the sentence leaves it out (with_n=False); a small n is always said.
     """
     metric, current = summary.metric, summary.current
     if current.value is None:
         return f"No {units.label(metric, days)} data in this period."
-    text = figure(summary, days)
+    text = figure(summary, days, p90=False)  # the tile shows the 90th percentile beside the median
     n = f"n = {units.count(current.n)}"
     if stats.is_small(current.n, min_n):
         return f"{text}: {n} is too small to rely on."
+    tail = f", {n}." if with_n else "."
     if summary.basis == "snapshot":
-        return f"{text}: the data has no churn dates, so there is no earlier period to compare, {n}."
+        return f"{text}: the data has no churn dates, so there is no earlier period to compare{tail}"
     unit = units.unit_for(metric, current.value)
-    return f"{text}, {compared(change_from_summary(summary), f'the previous {days} days', unit, min_n)}, {n}."
+    return f"{text}, {compared(change_from_summary(summary), f'the previous {days} days', unit, min_n)}{tail}"
 
 
 @dataclass(frozen=True)

@@ -164,10 +164,15 @@ def distinct(metric: MetricLike, a: float, b: float, unit: Unit | None = None) -
 
 
 def interval(metric: MetricLike, low: float | None, high: float | None, unit: Unit | None = None) -> str:
-    """'24 – 29', '72% – 74%', '6.1 min – 7.0 min'; empty when there is no interval."""
+    """'24–29', '72–74%', '6.1–7.0 min', '$1,200–$1,450'; empty when there is no interval."""
     if _missing(low) or _missing(high):
         return ""
-    return f"{value(metric, low, unit)} – {value(metric, high, unit)}"
+    unit = unit or unit_for(metric, [low, high])
+    a, b = value(metric, low, unit), value(metric, high, unit)
+    for tail in (f" {unit.symbol}", "%"):
+        if metric.unit in ("s", "%") and a.endswith(tail) and b.endswith(tail):
+            return f"{a.removesuffix(tail)}–{b}"
+    return f"{a}–{b}"
 
 
 # --- names of figures ------------------------------------------------------------------------

@@ -278,8 +278,8 @@ def remember(**values: str | None) -> None:
 
 
 def sentence(summary: metrics.Summary, days: int) -> str:
-    """One plain sentence per figure, from the narrative layer: the same words as the Trends headline."""
-    return narrative.tile_sentence(summary, days)
+    """One plain sentence per tile, from the narrative layer (n is in the caption just above it)."""
+    return narrative.tile_sentence(summary, days, with_n=False)
 
 
 def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
@@ -318,10 +318,10 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
             border=False,
         )
         details = [f"n = {current.n:,} {metric.counted}"]
+        if summary.extra.get("p90") is not None:
+            details.append(f"p90 {units.value(metric, summary.extra['p90'])}")
         if current.ci_low is not None and current.ci_high is not None:
             details.append(f"95% range {units.interval(metric, current.ci_low, current.ci_high, unit)}")
-        if summary.extra.get("p90") is not None:
-            details.append(f"90th percentile {units.value(metric, summary.extra['p90'])}")
         st.caption(" · ".join(details))
         st.markdown(sentence(summary, days))
 

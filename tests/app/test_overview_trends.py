@@ -25,7 +25,7 @@ def test_overview_shows_six_tiles_with_n_and_a_sentence_each(demo_app_db):
     assert sorted(m.label for m in at.metric) == sorted(
         ["NPS", "CSAT", "CES", "90-day churn", "90-day retention", "First response (median)"]
     )
-    sentences = [md.value for md in at.markdown if "previous" in md.value and "n = " in md.value]
+    sentences = [md.value for md in at.markdown if "the previous 90 days" in md.value]
     assert len(sentences) == 6
     assert all("n = " in c.value for c in at.caption if c.value.startswith("n = "))
 
