@@ -4,10 +4,11 @@ import streamlit as st
 
 from cx.analysis import metrics, trends
 from cx.app import ui
+from cx.app.safe import md
 
 filters = ui.setup_page("Overview")
 st.caption(
-    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {filters.describe()} · "
+    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {md(filters.describe())} · "
     f"changes against the previous {filters.days} days; coloured only when statistically significant (95%). "
     "Sparklines end at the last complete period."
 )

@@ -143,7 +143,7 @@ def _label_lines(figure: go.Figure, size: float, most: int = 8) -> None:
     shifts = {e[2]: p - w for e, p, w in zip(ordered, spread(wanted, size * 1.25), wanted, strict=True)}
     for x, y, name, colour in ends:
         figure.add_annotation(
-            x=x, y=y, text=f'<span style="color:{colour}">■</span> {name}', showarrow=False,
+            x=x, y=y, text=f'<span style="color:{colour}">■</span> {html.escape(name, quote=False)}', showarrow=False,
             xanchor="left", xshift=8, yshift=shifts[name], font=dict(size=size, color=INK),
         )  # fmt: skip
     longest = max(len(e[2]) for e in ends)
@@ -613,7 +613,7 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
                 customdata=rows[["stopped", "stopped_share"]].to_numpy(),
                 hovertemplate=(
                     "<b>%{y}</b><br>%{x:,} customers reached it<br>%{customdata[0]:,} went no further "
-                    "(%{customdata[1]:.0f}%)<extra>" + str(group) + "</extra>"
+                    "(%{customdata[1]:.0f}%)<extra>%{fullData.name}</extra>"
                 ),
             )
         )

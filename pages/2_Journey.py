@@ -6,10 +6,11 @@ from cx import charts
 from cx.analysis import journey, metrics
 from cx.analysis.stats import MIN_N
 from cx.app import ui
+from cx.app.safe import md
 
 filters = ui.setup_page("Journey")
 st.caption(
-    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {filters.describe()} · "
+    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {md(filters.describe())} · "
     "click a bar or point to filter on it; red marks only significant (95%) differences."
 )
 

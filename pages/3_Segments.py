@@ -6,6 +6,7 @@ from cx import charts
 from cx.analysis import metrics, narrative, segments
 from cx.analysis.stats import MIN_N
 from cx.app import ui
+from cx.app.safe import md
 
 filters = ui.setup_page("Segments")
 coverage = ui.query(segments.data_coverage)
@@ -27,7 +28,7 @@ metric_key = pick_metric.selectbox(
 ui.remember(by=by, metric=metric_key)
 metric, by_label = metrics.METRICS[metric_key], ui.label(by)
 
-st.subheader(f"{metric.label} by {by_label.lower()}")
+st.subheader(f"{metric.label} by {md(by_label.lower())}")
 frame = ui.query(segments.versus_rest, metric_key, filters, by)
 if frame.empty or frame["value"].isna().all():
     st.info(f"No {metric.label} data for these filters. Widen the date range or clear a filter.")
@@ -48,7 +49,7 @@ ui.how_we_compute(
     f"blue = significantly better, red = significantly worse, grey = fewer than {MIN_N}. Whiskers: 95% interval.",
 )
 
-st.subheader(f"Every metric by {by_label.lower()}")
+st.subheader(f"Every metric by {md(by_label.lower())}")
 heat = ui.query(segments.heatmap, filters, by, tuple(k for k in segments.HEATMAP_METRICS if k in keys))
 ui.headline(segments.heatmap_headline(heat, by_label))
 if len(heat):
@@ -76,7 +77,7 @@ elif len(groups) >= 2:
     ui.headline(segments.two_over_time_headline(trend, metric, (first, second), grain))
     ui.figure(charts.trend(trend, metric, grain), trend, f"{metric_key}_{first}_vs_{second}", key="segment_trend")
 else:
-    st.info(f"Only one {by_label.lower()} has {metric.label} data: nothing to compare over time.")
+    st.info(f"Only one {md(by_label.lower())} has {metric.label} data: nothing to compare over time.")
 
 st.subheader("Key drivers")
 targets = {"nps": "NPS", "churn": "Churn"}

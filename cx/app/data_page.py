@@ -59,17 +59,18 @@ def file_section(upload) -> None:
     """Everything about one uploaded file, from what we detected to the import result."""
     content = upload.getvalue()
     digest = hashlib.sha256(content).hexdigest()
-    st.subheader(upload.name)
+    name = md(upload.name)  # a file name is the sender's text, never markup
+    st.subheader(name)
     if len(content) > MAX_UPLOAD_MB * 1024 * 1024:
         st.error(
-            f"{upload.name} is {len(content) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB. "
-            "Import it from the command line: python -m cx import FILE"
+            f"{name} is {len(content) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB. "
+            "Import it from the command line: `python -m cx import FILE`"
         )
         return
     choose_kind, choose_sheet, choose_dates = st.columns(3)
     kind = choose_kind.selectbox("What the file holds", list(KINDS), format_func=KINDS.get, key=_key(upload, "kind"))
     overrides = st.session_state.get(_key(upload, "overrides"), {})
-    with st.spinner(f"Reading {upload.name}…"):
+    with st.spinner(f"Reading {name}…"):
         plan = _analyse(
             content,
             upload.name,
@@ -97,21 +98,21 @@ def file_section(upload) -> None:
             format_func={"": "not chosen", "mdy": "month/day/year", "dmy": "day/month/year"}.get,
         )
     if plan.problems:
-        st.error(plan.problems, icon=":material/block:")
+        st.error(md(plan.problems), icon=":material/block:")
         return
     if plan.ambiguous_dates:
         st.warning(
-            f"The dates in {', '.join(plan.ambiguous_dates)} fit both month/day and day/month "
+            f"The dates in {md(', '.join(plan.ambiguous_dates))} fit both month/day and day/month "
             "(every day is 12 or less). Say how they are written above.",
             icon=":material/event:",
         )
         return
     st.markdown(
-        f"**{plan.rows:,} rows** read as **{plan.kind}**"
-        + (f" · format {plan.source_format}" if plan.source_format else "")
+        f"**{plan.rows:,} rows** read as **{md(plan.kind)}**"
+        + (f" · format {md(plan.source_format)}" if plan.source_format else "")
     )
     for note in plan.notes:
-        st.info(note, icon=":material/info:")
+        st.info(md(note), icon=":material/info:")
     _mapping_editor(upload, plan, overrides)
     with st.expander(f"Preview: the first {len(plan.preview)} rows as they will be stored", expanded=False):
         st.dataframe(plan.preview, hide_index=True)
@@ -122,7 +123,7 @@ def file_section(upload) -> None:
         st.dataframe(pd.DataFrame(plan.errors), hide_index=True)
     else:
         st.success("Every row passed the checks.", icon=":material/check_circle:")
-    if st.button(f"Import {upload.name}", type="primary", key=_key(upload, "import"), icon=":material/upload:"):
+    if st.button(f"Import {name}", type="primary", key=_key(upload, "import"), icon=":material/upload:"):
         _import(upload, content, plan, kind, overrides)
     result = st.session_state.get(_key(upload, "result"))
     if result:
@@ -173,11 +174,11 @@ def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, override
         )
     except ingest.ImportRefused as refusal:
         bar.empty()
-        st.error(str(refusal), icon=":material/block:")
+        st.error(md(refusal), icon=":material/block:")
         return
     except db.DatabaseBusy as busy:
         bar.empty()
-        st.error(str(busy), icon=":material/hourglass_top:")
+        st.error(md(busy), icon=":material/hourglass_top:")
         return
     bar.empty()
     st.session_state[_key(upload, "result")] = result

@@ -7,6 +7,7 @@ any page gets the same config, theme, navigation, filters and access check.
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -14,11 +15,13 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.errors import StreamlitDuplicateElementKey
 
 from cx import charts
 from cx.analysis import metrics, narrative, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
-from cx.app import auth
+from cx.app import auth, safe
+from cx.app.safe import md
 from cx.store import db
 
 PAGES = [
@@ -49,16 +52,17 @@ CSS = """
   [data-testid="stMetricValue"] { font-size: 2.1rem; font-weight: 700; line-height: 1.15; }
   [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; }
   h1 { font-size: 2.0rem !important; padding: 0 0 0.2rem 0 !important; }
-  .cx-badge { display: inline-block; padding: 0.15rem 0.6rem; border-radius: 999px;
-              background: #FFF4D6; color: #5C3D00; font-weight: 600; font-size: 0.9rem; }
-  .cx-small { color: #4B5563; font-size: 1.6rem; font-weight: 600; line-height: 1.3; }
-  .cx-headline { font-size: 1.25rem; font-weight: 600; margin: 0.2rem 0 0.4rem 0; }
   [class*="st-key-cx_tile_"] { padding: 0.6rem 0.9rem !important; }
   [class*="st-key-cx_tile_"] p { margin-bottom: 0 !important; }
   [class*="st-key-cx_tile_"] [data-testid="stCaptionContainer"] { margin-bottom: 0 !important; }
   [class*="st-key-cx_tile_"] [data-testid="stMarkdown"] p { font-size: 1rem; line-height: 1.3; }
   /* A flatter sparkline: the trend's shape, not its detail, is what a tile needs. */
   [class*="st-key-cx_tile_"] [data-testid="stMetricChart"] { transform: scaleY(0.5); transform-origin: top; margin-bottom: -30px; }
+  /* Styled through keyed containers (class st-key-<key>), so data never needs to be HTML. */
+  [class*="st-key-cx_small_"] [data-testid="stMarkdown"] p { color: #4B5563; font-size: 1.6rem; font-weight: 600;
+                                                             line-height: 1.3; }
+  [class*="st-key-cx_headline_"] [data-testid="stMarkdown"] p { font-size: 1.25rem; font-weight: 600;
+                                                                margin: 0.2rem 0 0.4rem 0; }
 </style>
 """
 
@@ -128,7 +132,7 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         layout="wide",
         initial_sidebar_state="auto",  # collapsed on a phone, open on a desktop
     )
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS, unsafe_allow_html=True)  # our constant style sheet, the only HTML we ever send
     person = auth.signed_in()
     chosen = _current_params()
     carried = {k: v for k, v in chosen.items() if k in _filter_keys(chosen)}  # filters travel, page choices stay
@@ -145,10 +149,10 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
     heading, badge = st.columns([5, 1], vertical_alignment="center")
     heading.title(title)
     if demo:
-        badge.markdown(
-            '<span class="cx-badge" title="Import your own files on the Data page">DEMO DATA</span>',
-            unsafe_allow_html=True,
-        )
+        with badge.container(key="cx_demo_badge"):
+            st.badge(
+                "DEMO DATA", color="orange", icon=":material/science:", help="Import your own files on the Data page"
+            )
     return current
 
 
@@ -214,7 +218,7 @@ def sidebar_filters(
             )
         others = [(k, v) for k, v in requested.where if k not in FILTER_FIELDS]
         if others:
-            st.caption("Also filtered: " + "; ".join(f"{label(k)} = {', '.join(v)}" for k, v in others))
+            st.caption("Also filtered: " + "; ".join(f"{md(label(k))} = {md(', '.join(v))}" for k, v in others))
         if requested.where:
             st.button(
                 "Clear filters",
@@ -295,9 +299,9 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
     with st.container(border=True, gap="xxsmall", key=f"cx_tile_{metric.key}"):
         if current.small and current.value is not None:
             st.metric(name, "n too small", help=metric.help, border=False)
-            st.markdown(f'<p class="cx-small">{units.value(metric, current.value, unit)} from only {current.n:,} '
-                        f"{metric.counted} (fewer than {stats.MIN_N}): too few to rely on.</p>",
-                        unsafe_allow_html=True)  # fmt: skip
+            with styled("small"):
+                st.markdown(md(f"{units.value(metric, current.value, unit)} from only {current.n:,} "
+                               f"{metric.counted} (fewer than {stats.MIN_N}): too few to rely on."))  # fmt: skip
             return
         change = narrative.change_from_summary(summary)
         delta = None
@@ -322,8 +326,8 @@ def kpi_tile(summary: metrics.Summary, spark: list[float], days: int) -> None:
             details.append(f"p90 {units.value(metric, summary.extra['p90'])}")
         if current.ci_low is not None and current.ci_high is not None:
             details.append(f"95% range {units.interval(metric, current.ci_low, current.ci_high, unit)}")
-        st.caption(" · ".join(details))
-        st.markdown(sentence(summary, days))
+        st.caption(md(" · ".join(details)))
+        st.markdown(md(sentence(summary, days)))  # "$1,200 … $1,300" would otherwise render as maths
 
 
 # Plotly's own toolbar: no logo, no lasso/zoom clutter; the PNG comes from our own button, with its context.
@@ -336,7 +340,7 @@ PLOTLY_CONFIG = {
 def chart(fig: go.Figure, *, key: str | None = None, on_select: str = "ignore", scale: float = 1.0):
     """Draw a Plotly figure with our template, not Streamlit's (theme=None): 16 px text, dark ink."""
     return st.plotly_chart(
-        charts.readable(fig, scale=scale),
+        safe.figure(charts.readable(fig, scale=scale)),
         key=key,
         on_select=on_select,
         selection_mode=("points",),
@@ -362,9 +366,23 @@ def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = 
 # --- headlines, help and drill-downs (Journey and Segments pages) -------------------------------
 
 
+def styled(style: str):
+    """A container the page's CSS styles as `style` (its class is st-key-cx_<style>_<n>).
+
+    Styling a keyed container keeps data out of HTML; n numbers the containers of one
+    style on a page, because Streamlit refuses a key twice in one run.
+    """
+    for n in itertools.count():
+        try:
+            return st.container(key=f"cx_{style}_{n}")
+        except StreamlitDuplicateElementKey:
+            continue
+
+
 def headline(text: str) -> None:
-    """A chart's one-line finding, in large type above it."""
-    st.markdown(f'<p class="cx-headline">{text}</p>', unsafe_allow_html=True)
+    """A chart's one-line finding, in large type above it; `text` is plain text (it names data)."""
+    with styled("headline"):
+        st.markdown(md(text))
 
 
 def how_we_compute(*paragraphs: str) -> None:
@@ -384,7 +402,7 @@ def selected(event, field: str = "y", index: int | None = None) -> str | None:
         if value is not None and index is not None:
             value = value[index] if isinstance(value, list | tuple) and len(value) > index else None
         if value is not None:
-            return str(value)
+            return safe.from_plotly(str(value))
     return None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
 
 ROOT = Path(__file__).resolve().parents[2]
 # Sign-in configured as in .streamlit/secrets.toml; AppTest never reaches the provider, it seeds st.user.
@@ -62,5 +64,21 @@ def open_page(
     return at.run() if run else at
 
 
+def plain(markdown: str) -> str:
+    """Markdown written through cx.app.safe.md, as the reader sees it (the escapes removed)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def styled(at: AppTest, style: str) -> list[str]:
+    """The text in the page's containers of one style (cx.app.ui.styled), as the reader sees it."""
+    return [
+        plain(md.value)
+        for block in at.main
+        if isinstance(block, Block) and (block.key or "").startswith(f"cx_{style}_")
+        for md in block
+        if getattr(md, "type", None) == "markdown"
+    ]
+
+
 def headlines(at: AppTest) -> list[str]:
-    return [md.value for md in at.markdown if 'class="cx-headline"' in md.value]
+    return styled(at, "headline")

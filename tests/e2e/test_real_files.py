@@ -34,7 +34,7 @@ def test_overview_shows_the_snapshot_churn_of_the_real_customers(real_server, pa
     page.goto(real_server.url)
     wait_for_app(page)
     assert app_errors(page) == []
-    assert page.locator(".cx-badge").count() == 0  # real data: no demo badge
+    assert page.locator(".st-key-cx_demo_badge").count() == 0  # real data: no demo badge
     # Telco 1869 + bank 2037 churned of 17,043 customers.
     assert page.get_by_text(
         "Churn (snapshot) 22.9%: the data has no churn dates, so there is no earlier period to compare."
@@ -47,7 +47,7 @@ def test_segments_by_the_contract_attribute_reproduce_the_published_churn(real_s
     page.goto(f"{real_server.url}/Segments?by=attr.Contract&metric=churn_rate")
     wait_for_app(page)
     assert app_errors(page) == []
-    headline = page.locator("p.cx-headline").first.inner_text()
+    headline = page.locator("[class*='st-key-cx_headline_'] p").first.inner_text()
     assert "Month-to-month" in headline and "42.7%" in headline and "n = 3,875" in headline
     screenshot(page, "real-segments-contract")
 
@@ -61,5 +61,5 @@ def test_journey_and_trends_show_the_support_tickets(real_server, page: Page):
     page.goto(f"{real_server.url}/Trends?metric=csat&grain=quarter&from=2020-01-01&to=2021-12-31")
     wait_for_app(page)
     assert app_errors(page) == []
-    assert "CSAT" in page.locator("p.cx-headline").first.inner_text()
+    assert "CSAT" in page.locator("[class*='st-key-cx_headline_'] p").first.inner_text()
     screenshot(page, "real-trends-csat")
