@@ -11,6 +11,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
+from cx.app.safe import WORD_JOINER
+
 ROOT = Path(__file__).resolve().parents[2]
 # Sign-in configured as in .streamlit/secrets.toml; AppTest never reaches the provider, it seeds st.user.
 AUTH_SECRETS = {
@@ -65,8 +67,8 @@ def open_page(
 
 
 def plain(markdown: str) -> str:
-    """Markdown written through cx.app.safe.md, as the reader sees it (the escapes removed)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    """Markdown written through cx.app.safe.md, as the reader sees it (the escapes and invisible joiners removed)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def styled(at: AppTest, style: str) -> list[str]:

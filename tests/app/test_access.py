@@ -10,7 +10,7 @@ import pytest
 from cx.app import ui
 from cx.ingest import import_file
 from cx.store.audit import Actor
-from tests.app.conftest import open_page, signed_in
+from tests.app.conftest import open_page, plain, signed_in
 
 ROLES = """
 [roles]
@@ -39,7 +39,7 @@ def database(tmp_path, use_database, monkeypatch) -> Path:
 
 def captions(at) -> str:
     """The captions as read on screen (without the escaping backslashes)."""
-    return " | ".join(c.value for c in at.caption).replace("\\", "")
+    return " | ".join(plain(c.value) for c in at.caption)
 
 
 def links(at) -> list[str]:
@@ -79,7 +79,7 @@ def test_a_viewer_sees_the_figures_but_no_link_to_the_data_page(database):
 def test_a_viewer_following_a_deep_link_to_the_data_page_is_refused_and_sees_no_controls(database):
     at = open_page("pages/4_Data.py", user=signed_in("vic@example.com"))
     assert not at.exception
-    assert [e.value.replace("\\", "") for e in at.error] == [
+    assert [plain(e.value) for e in at.error] == [
         "Vic (vic@example.com) is a viewer; the Data page needs the editor role. Ask an admin if you should have it."
     ]
     assert not at.get("file_uploader") and not at.selectbox and not at.get("popover")
