@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cx.analysis import metrics, trends
+from cx.analysis import comments, metrics, trends
 from cx.app import ui
 from cx.app.safe import md
 
@@ -19,3 +19,8 @@ for row in range(0, len(tiles), 3):  # row by row, so a phone stacks the tiles i
     for column, (summary, trend) in zip(st.columns(3), tiles[row : row + 3], strict=False):
         with column:
             ui.kpi_tile(summary, trends.sparkline(trend, grain, filters, span), filters.days)
+# The comments behind the survey tiles, below the grid so the six tiles still fit one 1280×720 screen.
+surveys = [summary.metric for summary, _ in tiles if summary.metric.key in comments.SURVEYS]
+for metric, column in zip(surveys, st.columns(3), strict=False):
+    with column:
+        ui.comments_link(filters, f"The comments behind {metric.label}", survey=metric.key)

@@ -36,6 +36,9 @@ with scatter_column:
 chosen = ui.selected(event, "y") or ui.selected(scatter, "customdata", 3)
 if chosen:
     ui.drill(filters.with_values(touchpoint=[chosen]))
+if picked := filters.values("touchpoint"):
+    ui.comments_link(filters, f"Comments behind {', '.join(picked)}: CSAT answers, most negative first", survey="csat",
+                     sort="negative")  # fmt: skip
 ui.how_we_compute(
     metrics.METRICS["csat"].help,
     f"Red: CSAT fell significantly against the previous {filters.days} days. With many touchpoints tested at "

@@ -30,9 +30,11 @@ PAGES = [
     ("pages/2_Journey.py", "Journey", ":material/route:"),
     ("pages/3_Segments.py", "Segments", ":material/group:"),
     ("pages/4_Data.py", "Data", ":material/upload_file:"),
+    ("pages/5_Comments.py", "Comments", ":material/forum:"),
 ]
 # The role a page needs when it is more than viewer; the page passes the same to setup_page(needs=...).
 PAGE_NEEDS = {"pages/4_Data.py": "editor"}
+COMMENTS_PAGE = "pages/5_Comments.py"
 FIELD_LABELS = {
     "segment": "Segment",
     "region": "Region",
@@ -417,3 +419,16 @@ def drill(new: Filters, **page_params: str | list[str] | None) -> None:
         return
     set_filters(new, **page_params)
     st.rerun()
+
+
+# --- the comments behind a figure --------------------------------------------------------------
+
+
+def comments_link(filters: Filters, label: str = "The comments behind this", **view: str | list[str] | None) -> None:
+    """A link to the Comments page with these filters and view choices (survey, band, theme, q, sort…).
+
+    Every bar, point or tile can open "the comments behind this" with the same filters:
+    `ui.comments_link(filters.with_values(touchpoint=[name]), survey="csat", sort="negative")`.
+    """
+    params = {**filters.to_query_params(), **{k: v for k, v in view.items() if v}}
+    st.page_link(COMMENTS_PAGE, label=md(label), icon=":material/forum:", query_params=params)

@@ -1,4 +1,4 @@
-"""python -m cx demo | import | metrics | bench
+"""python -m cx demo | import | metrics | bench | themes
 
 Each subcommand lives beside the code it drives and exposes
 `add_arguments(parser)` and `run(args) -> exit status`.
@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "import": ("cx.cli.imports", "import CSV, Excel or Parquet exports"),
     "metrics": ("cx.cli.metrics", "print the headline metrics"),
     "bench": ("cx.cli.bench", "time the dashboard's queries against baselines"),
+    "themes": ("cx.cli.themes", "recompute the comments' languages, sentiment and themes"),
 }
 
 

@@ -37,6 +37,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cx.ingest import comments
 from cx.store.db import db_path, writing
 from cx.store.schema import JOURNEY_STAGES
 
@@ -209,6 +210,48 @@ COMMENTS = (
     + COMMENTS_NEGATIVE
     + tuple(text for texts in COMMENTS_NEGATIVE_BY_TOUCHPOINT.values() for text in texts)
 )
+
+# The same comments as Brazilian customers in LATAM write them: the demo's second language.
+COMMENTS_PT = (
+    "Atendimento rápido e simpático, obrigado!",
+    "Tudo simplesmente funciona.",
+    "Ótimo serviço, recomendo aos colegas.",
+    "Adoro o aplicativo.",
+    "Problema resolvido no primeiro contato.",
+    "Experiência muito tranquila.",
+    "A equipe realmente se importa.",
+    "Foi razoável.",
+    "Bom, mas poderia ser mais rápido.",
+    "Cumpre o que promete.",
+    "Experiência mediana, nada de especial.",
+    "Ninguém me deu retorno.",
+    "Muito lento para resolver meu problema.",
+    "Tive que explicar meu problema três vezes.",
+    "Esperei demais por uma resposta.",
+    "Caro demais pelo que oferece.",
+    "Ainda não foi resolvido.",
+    "Fui cobrado duas vezes e o reembolso levou dias.",
+    "O suporte de cobrança me deixou esperando por horas.",
+    "Minha fatura veio errada de novo.",
+    "A chamada de configuração foi corrida e me deixou com mais dúvidas.",
+    "A configuração demorou demais.",
+    "O pagamento falhou duas vezes antes de passar.",
+    "O preço da renovação subiu sem aviso.",
+    "O robô do chat não entendeu minha pergunta.",
+)
+PORTUGUESE_REGION = "LATAM"
+PORTUGUESE_SHARE = 0.7  # of LATAM customers' comments
+
+
+def _in_portuguese(seed: int, comment: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Comment codes with most LATAM customers' comments moved to their Portuguese version.
+
+    A generator of its own, so adding the language changes no score, date or other comment."""
+    rng = np.random.default_rng([seed, 14])
+    moved = (
+        (comment >= 0) & (region == REGIONS.index(PORTUGUESE_REGION)) & (rng.random(len(comment)) < PORTUGUESE_SHARE)
+    )
+    return np.where(moved, comment + len(COMMENTS), comment)
 
 
 @dataclass(frozen=True)
@@ -655,7 +698,7 @@ def _load(
             "responded_at": _timestamps(rs["seconds"]),
             "survey": _labels(rs["survey"], SURVEYS),
             "score": pa.array(rs["score"].astype(np.int32)),
-            "comment": _labels(rs["comment"], COMMENTS),
+            "comment": _labels(rs["comment"], COMMENTS + COMMENTS_PT),
             "touchpoint": _labels(rs["touchpoint"], TOUCHPOINT_NAMES),
             "channel": _labels(rs["channel"], CHANNELS),
             "journey_stage": _labels(rs["stage"], JOURNEY_STAGES),
@@ -758,6 +801,7 @@ def build_demo(
             f"but only {interactions:,} interactions were asked for"
         )
     rs = _responses(rng, c, it, counts, first_day, end_day)
+    rs["comment"] = _in_portuguese(seed, rs["comment"], np.where(rs["customer"] >= 0, c["region"][rs["customer"]], -1))
 
     # Build beside the target and rename when complete: an interrupted build leaves no half database.
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -776,6 +820,7 @@ def build_demo(
     except BaseException:
         _remove(building, _wal(building))
         raise
+    comments.refresh(path)  # languages, sentiment and themes, as after any import
 
     survey = rs["survey"]
     return DemoSummary(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from cx.ingest import load, validate
+from cx.ingest import comments, load, validate
 from cx.ingest.plan import PREVIEW_ROWS, ImportPlan, build_plan, stage, staging_database
 from cx.ingest.read import ImportRefused
 from cx.store import audit
@@ -117,7 +117,9 @@ def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str
         con.close()  # the stage is attached read-only by the writer
         report(0.7, "Writing to the database")
         counts = load.write(db, stage_file, plan, rejects, imported_by or (actor.who if actor else None), actor)
+        note = comments.after_import(plan.kind, counts["imported"], db, lambda f, t: report(0.8 + 0.2 * f, t))
         report(1.0, "Done")
     return ImportResult(file=file_name, kind=plan.kind, rows=counts["rows"], imported=counts["imported"],
                         duplicates=counts["duplicates"], rejected=counts["rejected"], mapping=plan.mapping,
-                        errors=public[:MAX_ERRORS], import_id=counts["import_id"], notes=plan.notes)  # fmt: skip
+                        errors=public[:MAX_ERRORS], import_id=counts["import_id"],
+                        notes=plan.notes + ([note] if note else []))  # fmt: skip

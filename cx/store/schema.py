@@ -168,4 +168,50 @@ MIGRATIONS: list[list[str]] = [
             via       VARCHAR NOT NULL       -- dashboard | cli | api
         )""",
     ],
+    # 4: voice of the customer. Filled after every import by cx.ingest.comments; comments themselves
+    # stay unchanged in responses.
+    [
+        # Language, sentiment and the masked, folded text that search reads, per commented response.
+        """CREATE TABLE comment_analysis (
+            response_id      VARCHAR PRIMARY KEY,
+            comment_md5      VARCHAR NOT NULL,     -- re-analysed when the comment changes
+            language         VARCHAR NOT NULL,     -- ISO 639-1, or 'unknown'
+            sentiment        DOUBLE,               -- -1..1; NULL where no scorer for the language
+            sentiment_label  VARCHAR,              -- positive | neutral | negative | NULL
+            scorer           VARCHAR,
+            search_text      VARCHAR NOT NULL,     -- masked, lower case, accents removed
+            analysed_at      TIMESTAMP NOT NULL
+        )""",
+        # The themes of the latest computation: NMF themes and pinned-rule themes. Rows with the same
+        # name are one theme to the reader (that is what a merge is).
+        """CREATE TABLE themes (
+            theme_id     INTEGER PRIMARY KEY,
+            name         VARCHAR NOT NULL,
+            source       VARCHAR NOT NULL,      -- model | rule
+            keyphrases   VARCHAR NOT NULL,      -- JSON list, YAKE keyphrases (or the rule's keywords)
+            terms        VARCHAR NOT NULL,      -- JSON list, top TF-IDF terms: the theme's signature
+            comments     INTEGER NOT NULL,
+            computed_at  TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE comment_themes (
+            response_id  VARCHAR NOT NULL,
+            theme_id     INTEGER NOT NULL,
+            weight       DOUBLE NOT NULL,       -- the theme's share of the comment (1 for a rule)
+            PRIMARY KEY (response_id, theme_id)
+        )""",
+        # A leader's rename or merge, kept against the theme's top terms so a recomputation keeps it.
+        """CREATE TABLE theme_names (
+            terms     VARCHAR PRIMARY KEY,     -- JSON list of the theme's top terms when it was named
+            name      VARCHAR NOT NULL,
+            named_at  TIMESTAMP NOT NULL,
+            named_by  VARCHAR
+        )""",
+        # Pinned keyword rules: comments with any keyword belong to the theme, whatever NMF finds.
+        """CREATE TABLE theme_rules (
+            name        VARCHAR PRIMARY KEY,
+            keywords    VARCHAR NOT NULL,      -- JSON list
+            created_at  TIMESTAMP NOT NULL,
+            created_by  VARCHAR
+        )""",
+    ],
 ]

@@ -1,0 +1,27 @@
+"""Comments: what customers say, which themes cost NPS or CSAT, and the verbatims behind any figure."""
+
+import streamlit as st
+
+from cx.analysis import comments, metrics
+from cx.app import comments_page, ui
+
+filters = ui.setup_page("Comments")
+view = comments_page.current_view()
+st.caption(
+    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {filters.describe()} · e-mail addresses, phone and "
+    "card numbers are masked; sentiment only where the language has a scorer (Portuguese: experimental)."
+)
+
+choices = ui.query(comments.options)
+touchpoints = ui.query(metrics.field_values, "touchpoint")
+comments_page.controls(filters, view, choices, touchpoints)
+frame, total = ui.query(comments.comment_page, filters, view)
+comments_page.comment_list(frame, total, view)
+if total:
+    export = ui.query(comments.export_frame, filters, view)
+    st.download_button("Download these comments (CSV, masked)", export.to_csv(index=False).encode("utf-8"),
+                       file_name="comments.csv", mime="text/csv", icon=":material/download:")  # fmt: skip
+
+st.subheader("Themes and what they cost")
+comments_page.impact_section(filters, view)
+comments_page.manage_themes()
