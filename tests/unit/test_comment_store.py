@@ -1,0 +1,118 @@
+"""The comment analysis step writes languages, sentiment and themes to the database, keeps leaders' edits."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import duckdb
+
+from cx.ingest import comments
+from cx.ingest.demo_comments import planted_comments
+from tests.conftest import ROOT, build_db
+
+
+def survey_db(path, n: int = 300):
+    corpus = planted_comments(n, seed=5)
+    start = datetime(2026, 1, 1)
+    rows = [
+        {"response_id": f"R{i:04d}", "customer_id": None, "responded_at": start + timedelta(hours=i), "survey": "nps",
+         "score": int(r.nps), "comment": r.text}
+        for i, r in enumerate(corpus.itertuples())
+    ]  # fmt: skip
+    rows.append({"response_id": "RX", "responded_at": start, "survey": "nps", "score": 3,
+                 "comment": "Mail me at ana@mail.com or call +44 20 7946 0958"})  # fmt: skip
+    rows.append({"response_id": "RY", "responded_at": start, "survey": "nps", "score": 9, "comment": "   "})
+    return build_db(path, responses=rows)
+
+
+def sql(path, query, params=()):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query, params).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_commented_response_is_analysed_and_blank_ones_are_not(db_file):
+    survey_db(db_file)
+    run = comments.refresh(db_file)
+    assert run.comments == run.analysed == 301
+    assert sql(db_file, "SELECT count(*) FROM comment_analysis WHERE response_id = 'RY'") == [(0,)]
+    assert sql(db_file, "SELECT DISTINCT language FROM comment_analysis ORDER BY 1") == [("en",), ("pt",)]
+
+
+def test_the_original_comment_is_kept_and_search_text_is_masked(db_file):
+    survey_db(db_file)
+    comments.refresh(db_file)
+    assert sql(db_file, "SELECT comment FROM responses WHERE response_id = 'RX'")[0][0].startswith("Mail me at ana@")
+    search = sql(db_file, "SELECT search_text FROM comment_analysis WHERE response_id = 'RX'")[0][0]
+    assert "ana@" not in search and "7946" not in search
+
+
+def test_unchanged_comments_are_not_analysed_again(db_file):
+    survey_db(db_file)
+    comments.refresh(db_file)
+    con = duckdb.connect(str(db_file))
+    con.execute("UPDATE responses SET comment = 'not good at all' WHERE response_id = 'R0001'")
+    con.close()
+    run = comments.refresh(db_file)
+    assert run.analysed == 1
+    assert sql(db_file, "SELECT sentiment_label FROM comment_analysis WHERE response_id = 'R0001'") == [("negative",)]
+
+
+def test_themes_are_stored_with_comment_weights(db_file):
+    survey_db(db_file)
+    comments.refresh(db_file)
+    themes = sql(db_file, "SELECT count(*) FROM themes")[0][0]
+    assert 8 <= themes <= 20
+    weights = sql(db_file, "SELECT min(weight), max(weight), count(DISTINCT response_id) FROM comment_themes")[0]
+    assert 0 < weights[0] <= weights[1] <= 1 and weights[2] > 250
+
+
+def test_a_rename_and_a_pinned_rule_survive_recomputation(db_file):
+    survey_db(db_file)
+    comments.refresh(db_file)
+    theme_id, terms = sql(db_file, "SELECT theme_id, terms FROM themes WHERE source = 'model' ORDER BY theme_id")[0]
+    comments.rename_theme(theme_id, "Renamed by a leader", db_file)
+    comments.pin_rule("Billing", ["refund", "reembolso"], db_file)
+    comments.refresh(db_file)
+    assert sql(db_file, "SELECT name FROM themes WHERE terms = ?", [terms]) == [("Renamed by a leader",)]
+    pinned = sql(db_file, """SELECT count(*) FROM comment_themes JOIN themes USING (theme_id) WHERE name = 'Billing'""")
+    refunds = sql(db_file, "SELECT count(*) FROM responses WHERE comment ILIKE '%refund%' OR comment ILIKE '%reembolso%'")
+    assert pinned == refunds and pinned[0][0] > 0
+
+
+def test_merging_is_renaming_into_another_themes_name(db_file):
+    survey_db(db_file)
+    comments.refresh(db_file)
+    (a, a_name), (b, _) = sql(db_file, "SELECT theme_id, name FROM themes WHERE source = 'model' ORDER BY theme_id")[:2]
+    comments.rename_theme(b, a_name, db_file)
+    comments.refresh(db_file)
+    assert sql(db_file, "SELECT count(*) FROM themes WHERE name = ?", [a_name]) == [(2,)]
+
+
+def test_the_themes_command_recomputes_for_a_scheduled_job(db_file):
+    survey_db(db_file)
+    done = subprocess.run([sys.executable, "-m", "cx", "themes", "--db", str(db_file), "--quiet"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "301 comments" in done.stdout
+    assert sql(db_file, "SELECT count(*) FROM comment_analysis") == [(301,)]
+
+
+def test_an_import_of_survey_responses_analyses_their_comments(db_file, tmp_path):
+    survey = tmp_path / "survey.csv"
+    survey.write_bytes(
+        b"response_id,date,nps,comment\n"
+        b"1,2026-01-05,2,I was charged twice and never got a refund\n"
+        b"2,2026-01-06,10,Great service thank you\n"
+        b"3,2026-01-07,3,N\xc3\xa3o gostei do atendimento\n"
+    )
+    done = subprocess.run([sys.executable, "-m", "cx", "import", str(survey), "--db", str(db_file), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sql(db_file, "SELECT language, sentiment_label FROM comment_analysis ORDER BY response_id") == [
+        ("en", "negative"), ("en", "positive"), ("pt", "negative"),
+    ]  # fmt: skip
