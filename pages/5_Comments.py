@@ -4,6 +4,7 @@ import streamlit as st
 
 from cx.analysis import comments, metrics
 from cx.app import comments_page, ui
+from cx.reports import exports
 
 filters = ui.setup_page("Comments")
 view = comments_page.current_view()
@@ -19,7 +20,7 @@ frame, total = ui.query(comments.comment_page, filters, view)
 comments_page.comment_list(frame, total, view)
 if total:
     export = ui.query(comments.export_frame, filters, view)
-    st.download_button("Download these comments (CSV, masked)", export.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download these comments (CSV, masked)", exports.csv_bytes(export),
                        file_name="comments.csv", mime="text/csv", icon=":material/download:")  # fmt: skip
 
 st.subheader("Themes and what they cost")

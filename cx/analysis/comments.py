@@ -24,7 +24,7 @@ from cx.analysis.metrics import Metric
 
 PAGE_SIZE = 20
 ORDERS = {"newest": "Newest first", "negative": "Most negative first"}
-SURVEYS = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
+SURVEYS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "rating10": "Rating"}
 NO_SENTIMENT = "none"  # comments in a language without a scorer
 VIEW_PARAMS = ("q", "survey", "band", "theme", "sentiment", "lang", "sort", "page")
 
@@ -139,7 +139,8 @@ def comment_page(backend: ibis.BaseBackend, filters: Filters, view: CommentView)
         scaled = ibis.cases(
             (table.survey == "nps", table.score / 10.0),
             (table.survey == "csat", (table.score - 1) / 4.0),
-            else_=(table.score - 1) / 6.0,
+            (table.survey == "ces", (table.score - 1) / 6.0),
+            else_=(table.score - 1) / 9.0,
         )
         table = table.order_by([table.sentiment.asc(nulls_first=False), scaled.asc(), table.responded_at.desc()])
     else:

@@ -106,6 +106,10 @@ def controls(filters: Filters, view: CommentView, choices: dict[str, list[str]],
 # --- the comments ------------------------------------------------------------------------------
 
 
+def _given(value, missing: str) -> str:
+    return missing if value is None or (isinstance(value, float) and math.isnan(value)) or value == "" else str(value)
+
+
 def _sentiment(row) -> str:
     if row.sentiment_label is None or (isinstance(row.sentiment, float) and math.isnan(row.sentiment)):
         return f"no sentiment ({text.language_name(row.language)}: no scorer we trust)"
@@ -126,13 +130,14 @@ def comment_list(frame, total: int, view: CommentView) -> None:
     for row in frame.itertuples():
         with st.container(border=True):
             st.markdown(highlight(row.comment, terms))
-            customer = "anonymous" if not row.customer_id else f"{row.name or ''} ({row.customer_id})".strip()
+            customer_id = _given(row.customer_id, "")
+            customer = f"{_given(row.name, '')} ({customer_id})".strip() if customer_id else "anonymous"
             parts = [
                 f"{comments.SURVEYS.get(row.survey, row.survey)} {row.score}",
                 f"{row.responded_at:%d %b %Y}",
-                row.touchpoint or "no touchpoint",
-                row.channel or "no channel",
-                row.segment or "no segment",
+                _given(row.touchpoint, "no touchpoint"),
+                _given(row.channel, "no channel"),
+                _given(row.segment, "no segment"),
                 customer,
                 text.language_name(row.language),
                 _sentiment(row),

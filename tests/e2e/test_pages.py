@@ -11,7 +11,14 @@ from tests.e2e.conftest import Server, app_errors, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
-PAGES = [("", "Overview"), ("Trends", "Trends"), ("Journey", "Journey"), ("Segments", "Segments"), ("Data", "Data")]
+PAGES = [
+    ("", "Overview"),
+    ("Trends", "Trends"),
+    ("Journey", "Journey"),
+    ("Segments", "Segments"),
+    ("Data", "Data"),
+    ("Comments", "Comments"),
+]
 
 
 def plotly_traces(page: Page, index: int = 0) -> list:

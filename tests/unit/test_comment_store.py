@@ -80,7 +80,9 @@ def test_a_rename_and_a_pinned_rule_survive_recomputation(db_file):
     comments.refresh(db_file)
     assert sql(db_file, "SELECT name FROM themes WHERE terms = ?", [terms]) == [("Renamed by a leader",)]
     pinned = sql(db_file, """SELECT count(*) FROM comment_themes JOIN themes USING (theme_id) WHERE name = 'Billing'""")
-    refunds = sql(db_file, "SELECT count(*) FROM responses WHERE comment ILIKE '%refund%' OR comment ILIKE '%reembolso%'")
+    refunds = sql(
+        db_file, "SELECT count(*) FROM responses WHERE comment ILIKE '%refund%' OR comment ILIKE '%reembolso%'"
+    )
     assert pinned == refunds and pinned[0][0] > 0
 
 

@@ -100,7 +100,12 @@ def test_analysed_comments_are_routed_by_their_language():
     comments = pd.DataFrame(
         {
             "response_id": ["a", "b", "c", "d"],
-            "comment": ["not good at all", "não gostei nada disso", "El servicio fue horrible y lento", "not good at all"],
+            "comment": [
+                "not good at all",
+                "não gostei nada disso",
+                "El servicio fue horrible y lento",
+                "not good at all",
+            ],
         }
     )
     analysed = text.analyse_comments(comments).set_index("response_id")
@@ -226,7 +231,10 @@ def test_csat_impact_is_in_top_two_box_points():
 
 def test_theme_share_per_month_counts_each_comment_once():
     commented = pd.DataFrame(
-        {"response_id": list("abcd"), "responded_at": pd.to_datetime(["2026-01-03", "2026-01-20", "2026-02-01", "2026-02-02"])}
+        {
+            "response_id": list("abcd"),
+            "responded_at": pd.to_datetime(["2026-01-03", "2026-01-20", "2026-02-01", "2026-02-02"]),
+        }
     )
     mentions = pd.DataFrame({"response_id": ["a", "a", "c"], "theme": ["Billing", "Billing", "Billing"]})
     trend = text.theme_trend(mentions, commented)
