@@ -22,7 +22,7 @@ import duckdb
 
 from cx.analysis import metrics
 from cx.analysis.filters import Filters
-from cx.ingest import demo
+from cx.ingest import comments, demo
 from cx.store import db
 
 
@@ -54,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--comments", type=int, default=10_000, help="distinct comments to analyse (default 10,000)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,4 +126,7 @@ def run(args: argparse.Namespace) -> int:
         for name, ms in rows:
             print(f"  {name:<58} {ms:9.1f}   {ms / baseline:6.1f}x")
 
+    print("\ncomment analysis at import (one run)      wall s     CPU s")
+    for name, wall, cpu in comments.benchmark(args.comments):
+        print(f"  {name:<58} {wall:9.2f} {cpu:9.2f}")
     return 0

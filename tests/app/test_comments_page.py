@@ -155,5 +155,5 @@ def test_the_journey_links_a_touchpoint_to_its_comments_with_the_same_filters(de
 def test_overview_survey_tiles_link_to_their_comments(demo_app_db):
     at = open_page(None, {"region": "Europe"})
     links = {link.proto.label: parse_qs(link.proto.query_string) for link in at.get("page_link")}
-    assert links["NPS comments"]["survey"] == ["nps"] and links["NPS comments"]["region"] == ["Europe"]
-    assert links["CSAT comments"]["survey"] == ["csat"]
+    nps, csat = links["The comments behind NPS"], links["The comments behind CSAT"]
+    assert nps["survey"] == ["nps"] and nps["region"] == ["Europe"] and csat["survey"] == ["csat"]
