@@ -15,7 +15,7 @@ from cx import charts
 from cx.analysis import comments, text
 from cx.analysis.comments import CommentView
 from cx.analysis.filters import Filters
-from cx.app import ui
+from cx.app import auth, ui
 from cx.app.safe import md
 from cx.ingest import comments as comment_store
 from cx.store import db
@@ -223,6 +223,9 @@ def manage_themes() -> None:
     themes = ui.query(comments.themes_table)
     rules = ui.query(comments.rules_table)
     with st.expander("Rename, merge or pin themes", icon=":material/edit:"):
+        if not auth.can("editor"):
+            st.caption("Renaming, merging and pinning themes needs the editor role.")
+            return
         if themes.empty:
             st.caption("No themes yet: they are found after an import of comments.")
         else:
@@ -232,7 +235,9 @@ def manage_themes() -> None:
             chosen = pick.selectbox("Theme", list(labels), format_func=lambda i: md(labels[i]), key="cm_rename_pick")
             new_name = name.text_input("New name, or the name of a theme to merge it into", key="cm_rename_name")
             if go.button("Rename", key="cm_rename_go", icon=":material/edit:") and new_name.strip():
-                comment_store.rename_theme(chosen, new_name, db.db_path())
+                auth.require("editor", "renaming a theme")
+                comment_store.rename_theme(chosen, new_name, db.db_path(), by=auth.operator_name())
+                auth.record("settings", f"theme {labels[chosen]} renamed to {new_name.strip()}")
                 st.session_state["cm_message"] = f"Theme renamed to {new_name.strip()}."
                 st.rerun()
         st.markdown("**Pinned keyword rules**: comments with any of the words belong to the theme, always.")
@@ -242,8 +247,10 @@ def manage_themes() -> None:
         if go.button("Pin", key="cm_rule_go", icon=":material/push_pin:"):
             keywords = [w.strip() for w in rule_words.split(",") if w.strip()]
             if rule_name.strip() and keywords:
+                auth.require("editor", "pinning a theme rule")
                 bar, progress = _progress_bar()
-                comment_store.pin_rule(rule_name, keywords, db.db_path(), progress=progress)
+                comment_store.pin_rule(rule_name, keywords, db.db_path(), by=auth.operator_name(), progress=progress)
+                auth.record("settings", f"theme rule pinned: {', '.join(keywords)} → {rule_name.strip()}")
                 bar.empty()
                 st.session_state["cm_message"] = f"Rule pinned: {', '.join(keywords)} → {rule_name.strip()}."
                 st.rerun()
@@ -252,10 +259,13 @@ def manage_themes() -> None:
             left, right = st.columns([5, 1], vertical_alignment="center")
             left.markdown(md(f"{', '.join(rule.keywords)} → {rule.name}"))
             if right.button("Remove", key=f"cm_rule_remove_{rule.name}", icon=":material/delete:"):
+                auth.require("editor", "removing a theme rule")
                 bar, progress = _progress_bar()
                 comment_store.remove_rule(rule.name, db.db_path(), progress=progress)
+                auth.record("settings", f"theme rule removed: {rule.name}")
                 st.rerun()
         if st.button("Recompute themes now", key="cm_recompute", icon=":material/refresh:"):
+            auth.require("editor", "recomputing the themes")
             bar, progress = _progress_bar()
             run = comment_store.refresh(db.db_path(), progress=progress)
             bar.empty()
