@@ -191,6 +191,11 @@ def record(
     flush_pending()
 
 
+def record_export(what: str, rows: int | None) -> None:
+    """A download button's on_click: the file someone took away, and how many rows it held."""
+    record("export", what, rows=rows)
+
+
 def flush_pending() -> None:
     pending = st.session_state.get(PENDING_KEY) or []
     while pending:

@@ -204,6 +204,8 @@ def _show_result(result: ingest.ImportResult) -> None:
             mime="text/csv",
             key=f"rejects_{result.import_id}",
             icon=":material/download:",
+            on_click=auth.record_export,
+            args=(f"rejected-{result.import_id}.csv", len(rejects)),
         )
 
 
@@ -240,7 +242,8 @@ def history() -> None:
         rejects = ingest.rejected_rows(chosen, db=db.db_path())
         download.download_button("Download them (CSV)", rejects.to_csv(index=False).encode("utf-8"),
                                  file_name=f"rejected-{chosen}.csv", mime="text/csv", key="rejects_history",
-                                 icon=":material/download:")  # fmt: skip
+                                 icon=":material/download:", on_click=auth.record_export,
+                                 args=(f"rejected-{chosen}.csv", len(rejects)))  # fmt: skip
     person = auth.require("editor", "undoing imports")
     active = imports[(imports["status"] == "done") & imports["imported_by"].map(lambda by: access.may_undo(person, by))]
     if active.empty:

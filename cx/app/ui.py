@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.errors import StreamlitDuplicateElementKey
 
 from cx import charts
-from cx.analysis import metrics, narrative, stats, units
+from cx.analysis import metrics, narrative, scope, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 from cx.app import auth, safe
 from cx.app.safe import md
@@ -31,9 +31,10 @@ PAGES = [
     ("pages/3_Segments.py", "Segments", ":material/group:"),
     ("pages/4_Data.py", "Data", ":material/upload_file:"),
     ("pages/5_Comments.py", "Comments", ":material/forum:"),
+    ("pages/7_Audit.py", "Audit", ":material/policy:"),
 ]
 # The role a page needs when it is more than viewer; the page passes the same to setup_page(needs=...).
-PAGE_NEEDS = {"pages/4_Data.py": "editor"}
+PAGE_NEEDS = {"pages/4_Data.py": "editor", "pages/7_Audit.py": "admin"}
 COMMENTS_PAGE = "pages/5_Comments.py"
 FIELD_LABELS = {
     "segment": "Segment",
@@ -82,12 +83,24 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run `function(backend, *args, **kwargs)` on a read-only connection, cached per data version.
 
     The cache key includes the database file's version, so an import from the command line
-    shows up on the next rerun without a restart.
+    shows up on the next rerun without a restart, and what the signed-in person may see: the
+    function reads through a backend limited to their customers, with personal data masked for
+    viewers (cx.analysis.scope).
     """
     path = str(db.db_path())
+    person = auth.current_user()
+    limit = person.scope if person else ()
+    mask = person is None or not person.has("editor")  # viewers see personal data masked
     try:
         return _cached(
-            function.__module__, function.__qualname__, path, db.data_version(path), args, tuple(sorted(kwargs.items()))
+            function.__module__,
+            function.__qualname__,
+            path,
+            db.data_version(path),
+            limit,
+            mask,
+            args,
+            tuple(sorted(kwargs.items())),
         )
     except db.DatabaseBusy:
         st.warning(
@@ -98,10 +111,12 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _cached(module: str, name: str, path: str, version: tuple, args: tuple, kwargs: tuple) -> Any:
+def _cached(
+    module: str, name: str, path: str, version: tuple, limit: tuple, mask: bool, args: tuple, kwargs: tuple
+) -> Any:
     function = getattr(importlib.import_module(module), name)
     with db.reading(path) as backend:
-        return function(backend, *args, **dict(kwargs))
+        return function(scope.restrict(backend, limit, mask), *args, **dict(kwargs))
 
 
 def data_span() -> tuple[date, date] | None:
@@ -136,7 +151,7 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
     )
     st.markdown(CSS, unsafe_allow_html=True)  # our constant style sheet, the only HTML we ever send
     person = auth.signed_in()
-    chosen = _current_params()
+    chosen = scope.within(_current_params(), person.scope)  # the filters always include the person's scope
     carried = {k: v for k, v in chosen.items() if k in _filter_keys(chosen)}  # filters travel, page choices stay
     with st.sidebar:
         st.markdown("### CX dashboard")
@@ -361,6 +376,8 @@ def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = 
         mime="text/csv",
         icon=":material/download:",
         key=f"download_{key or name}",
+        on_click=auth.record_export,
+        args=(f"{name}.csv", len(frame)),
     )
     return event
 

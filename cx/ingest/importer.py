@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from cx.ingest import comments, load, validate
+from cx.analysis import personal as personal_rules
+from cx.ingest import comments, load, personal, validate
 from cx.ingest.plan import PREVIEW_ROWS, ImportPlan, build_plan, stage, staging_database
 from cx.ingest.read import ImportRefused
-from cx.store import audit
+from cx.store import audit, settings
 from cx.store.db import db_path
 
 MAX_ERRORS = 1000  # errors returned to the caller; every reject is stored in import_rejects
@@ -33,13 +34,24 @@ class ImportResult:
         return {k: v for k, v in asdict(self).items() if k in keys}
 
 
-def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db) -> ImportPlan:
+def _checked_plan(
+    con, workdir, source, file_name, kind, mapping, sheet, date_order, db, *, importing=False
+) -> ImportPlan:
     staged, profiles = stage(con, workdir, source, file_name, sheet)
     known_ids = None if db is None else lambda: load.known_customer_ids(db)
     plan = build_plan(con, staged, profiles, file_name, kind=kind, mapping=mapping, date_order=date_order,
                       known_ids=known_ids)  # fmt: skip
+    if plan.problems is None:
+        rules = personal_rules.rules(settings.get(personal_rules.SETTING, db=db) if db else None)
+        plan.personal = personal.find(con, plan, rules)
+        plan.notes += [column.says for column in plan.personal]
     if plan.problems is None and not plan.ambiguous_dates:
         validate.build_checked(con, plan)
+        salt = None
+        if personal.needs_salt(plan.personal):
+            # Importing makes the salt if there is none yet; a preview without one hashes with a stand-in.
+            salt = (settings.salt(db, create=importing) if db else None) or "preview-only"
+        personal.apply(con, plan.personal, salt)
         load.prepare(con, plan)
     return plan
 
@@ -86,7 +98,8 @@ def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str
     report = progress or (lambda fraction, text: None)
     with staging_database() as (con, workdir):
         report(0.05, f"Reading {file_name}")
-        plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db_path(db))
+        plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db_path(db),
+                             importing=True)  # fmt: skip
         if plan.problems:
             raise ImportRefused(plan.problems)
         if plan.ambiguous_dates:

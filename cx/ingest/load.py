@@ -175,6 +175,11 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                     [import_id],
                 )
                 con.unregister("rejects_frame")
+            # Which stored fields hold personal data, so screens can mask them for viewers.
+            for column in plan.personal:
+                if column.stored_as and column.rule != "drop":
+                    con.execute("INSERT INTO personal_fields VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                [column.stored_as, column.kind, column.header, import_id])  # fmt: skip
             audit.record("import", f"{plan.file_name} (import #{import_id})", actor=actor, rows=imported, con=con,
                          detail={"import_id": import_id, "kind": plan.kind, **counts})  # fmt: skip
             before_commit(con)
@@ -220,6 +225,7 @@ def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, on
                                   "imports. Ask an admin to undo it.")  # fmt: skip
             removed = 0
             con.execute("DELETE FROM customer_attributes WHERE import_id = ?", [import_id])
+            con.execute("DELETE FROM personal_fields WHERE import_id = ?", [import_id])
             for table in ("responses", "interactions", "customers"):
                 removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchall()[0][0]
             con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])

@@ -67,6 +67,7 @@ class ImportPlan:
     errors: list[dict] = field(default_factory=list)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
     source_format: str | None = None
+    personal: list = field(default_factory=list)  # cx.ingest.personal.PersonalColumn: personal data found
     # Internal: what the checks need.
     fields: dict[str, int] = field(default_factory=dict, repr=False)  # field -> column index (single-valued)
     scores: list[ScoreColumn] = field(default_factory=list, repr=False)

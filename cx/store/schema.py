@@ -214,4 +214,21 @@ MIGRATIONS: list[list[str]] = [
             created_by  VARCHAR
         )""",
     ],
+    # 5: settings an admin changes in the dashboard (cx.store.settings), and which stored fields hold
+    # personal data (found at import, cx.ingest.personal), so screens can mask them for viewers
+    [
+        """CREATE TABLE settings (
+            key         VARCHAR PRIMARY KEY,
+            value       JSON NOT NULL,
+            changed_at  TIMESTAMP NOT NULL,
+            changed_by  VARCHAR
+        )""",
+        """CREATE TABLE personal_fields (
+            field      VARCHAR NOT NULL,   -- a stored field (customer_id, name, segment…) or attr.NAME
+            kind       VARCHAR NOT NULL,   -- email | phone | name | identifier
+            header     VARCHAR,            -- the file's column it came from
+            import_id  INTEGER NOT NULL,
+            PRIMARY KEY (field, import_id)
+        )""",
+    ],
 ]

@@ -7,8 +7,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cx.analysis import metrics
+from cx.analysis.filters import Filters
 from cx.app import ui
 from cx.ingest import import_file
+from cx.store import db
 from cx.store.audit import Actor
 from tests.app.conftest import open_page, plain, signed_in
 
@@ -144,3 +147,37 @@ def test_a_sign_in_is_recorded_once_per_session(database):
     assert [row for row in audit_rows(database) if row[2] == "sign-in"] == [
         ("vic@example.com", "viewer", "sign-in", "Vic (vic@example.com)")
     ]
+
+
+@pytest.fixture
+def europe_viewer(demo_app_db, tmp_path, monkeypatch) -> dict:
+    roles = tmp_path / "scoped.toml"
+    roles.write_text('[roles]\nviewer = ["vic@example.com"]\n[scopes.viewer]\nregion = ["Europe"]\n')
+    monkeypatch.setenv("CX_ROLES", str(roles))
+    return signed_in("vic@example.com")
+
+
+def test_a_viewer_limited_to_europe_sees_european_figures_and_the_filter_says_europe(europe_viewer, demo_app_db):
+    at = open_page(user=europe_viewer)
+    assert not at.exception
+    region = next(m for m in at.multiselect if m.label == "Region")
+    assert region.value == ["Europe"] and region.options == ["Europe"]
+    assert "You see only: Region: Europe" in captions(at)
+    filters = Filters.from_query_params({"from": at.query_params["from"], "to": at.query_params["to"]})
+    with db.reading(demo_app_db) as backend:
+        europe = metrics.summary(backend, "nps", filters.with_values(region=["Europe"]))
+        everyone = metrics.summary(backend, "nps", filters)
+    assert europe.current.n < everyone.current.n
+    assert at.metric[0].value == metrics.METRICS["nps"].format(europe.current.value)
+    assert f"n = {europe.current.n:,} responses" in captions(at)
+
+
+def test_a_link_asking_for_another_region_still_shows_only_the_scope(europe_viewer):
+    at = open_page(params={"region": "APAC"}, user=europe_viewer)
+    assert next(m for m in at.multiselect if m.label == "Region").value == ["Europe"]
+
+
+@pytest.mark.parametrize("page", ["pages/1_Trends.py", "pages/2_Journey.py", "pages/3_Segments.py"])
+def test_every_figure_page_works_for_a_scoped_viewer(europe_viewer, page):
+    at = open_page(page, user=europe_viewer)
+    assert not at.exception and not at.error
