@@ -146,11 +146,21 @@ def _sign_in_screen() -> None:
 
 
 def _note_sign_in(person: Person) -> None:
-    """One sign-in event per session and person (a new tab is a new session: Streamlit signs it in by cookie)."""
-    if person.local or st.session_state.get(SIGNED_IN_KEY) == person.email:
+    """One sign-in event per identity token. A new tab or a reload is a new session that Streamlit signs in
+    with the same cookie: that is not a new sign-in, so the token's issue time tells them apart."""
+    if person.local:
         return
-    st.session_state[SIGNED_IN_KEY] = person.email
-    record("sign-in", person.label, detail={"groups": list(person.groups)} if person.groups else None, person=person)
+    issued = st.user.to_dict().get("iat")
+    seen = (person.email, issued)
+    if st.session_state.get(SIGNED_IN_KEY) == seen:
+        return
+    st.session_state[SIGNED_IN_KEY] = seen
+    if issued is not None and audit.signed_in_already(person.email, issued, db.db_path()):
+        return
+    detail = {"token_issued_at": issued} if issued is not None else {}
+    if person.groups:
+        detail["groups"] = list(person.groups)
+    record("sign-in", person.label, detail=detail or None, person=person)
 
 
 def sidebar(person: Person) -> None:

@@ -244,6 +244,8 @@ def history() -> None:
                                  file_name=f"rejected-{chosen}.csv", mime="text/csv", key="rejects_history",
                                  icon=":material/download:", on_click=auth.record_export,
                                  args=(f"rejected-{chosen}.csv", len(rejects)))  # fmt: skip
+    if message := st.session_state.pop("undo_message", None):
+        st.success(message, icon=":material/undo:")
     person = auth.require("editor", "undoing imports")
     active = imports[(imports["status"] == "done") & imports["imported_by"].map(lambda by: access.may_undo(person, by))]
     if active.empty:
@@ -257,8 +259,6 @@ def history() -> None:
         st.markdown(f"Remove every row that {md(labels[chosen])} added? The file's other imports stay.")
         if st.button("Yes, undo it", type="primary", key="undo_confirm"):
             _undo(chosen)
-    if message := st.session_state.pop("undo_message", None):
-        st.success(message, icon=":material/undo:")
 
 
 def _undo(import_id: int) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from cx.store.db import connect, ensure_database, writing
+from cx.store.db import connect, db_path, ensure_database, writing
 
 # What can happen. Add a new kind of event here (and to the README's list) before recording it.
 ACTIONS = (
@@ -131,6 +131,24 @@ def events(
                 FROM audit_log {where} ORDER BY event_id DESC {bound}""",
             values,
         ).df()
+    finally:
+        con.close()
+
+
+def signed_in_already(who: str, token_issued_at: int | float | str, db=None) -> bool:
+    """Whether this sign-in (one identity token: who and when it was issued) is already in the log.
+
+    Every new tab or reload is a new session signed in by the same cookie; it is one sign-in."""
+    path = db_path(db)
+    if not path.exists():
+        return False
+    con = connect(ensure_database(path), read_only=True)
+    try:
+        return bool(con.execute(
+            """SELECT count(*) FROM audit_log
+               WHERE action = 'sign-in' AND who = ? AND json_extract_string(detail, '$.token_issued_at') = ?""",
+            [who, str(token_issued_at)],
+        ).fetchone()[0])  # fmt: skip
     finally:
         con.close()
 

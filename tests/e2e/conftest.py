@@ -41,8 +41,10 @@ def free_port() -> int:
 class Server:
     """A Streamlit server over one database file, started and stopped by the tests."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.database = database
+        self.env = env or {}
+        self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = ARTIFACTS / f"streamlit-{self.port}.log"
@@ -50,7 +52,7 @@ class Server:
 
     def start(self) -> Server:
         ARTIFACTS.mkdir(exist_ok=True)
-        env = {**os.environ, "CX_DB": str(self.database), "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "CX_DB": str(self.database), "PYTHONPATH": str(ROOT), **self.env}
         command = [
             sys.executable,
             "-m",
@@ -67,6 +69,7 @@ class Server:
             "false",
             "--server.fileWatcherType",
             "none",
+            *self.args,
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
