@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -150,21 +151,29 @@ def test_a_sign_in_is_recorded_once_per_session(database):
 
 
 @pytest.fixture
-def europe_viewer(demo_app_db, tmp_path, monkeypatch) -> dict:
+def demo_copy(demo_db, tmp_path, use_database) -> Path:
+    """A copy of the demo: signing in writes to the audit trail, and the session's demo is shared."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, path)
+    return use_database(path)
+
+
+@pytest.fixture
+def europe_viewer(demo_copy, tmp_path, monkeypatch) -> dict:
     roles = tmp_path / "scoped.toml"
     roles.write_text('[roles]\nviewer = ["vic@example.com"]\n[scopes.viewer]\nregion = ["Europe"]\n')
     monkeypatch.setenv("CX_ROLES", str(roles))
     return signed_in("vic@example.com")
 
 
-def test_a_viewer_limited_to_europe_sees_european_figures_and_the_filter_says_europe(europe_viewer, demo_app_db):
+def test_a_viewer_limited_to_europe_sees_european_figures_and_the_filter_says_europe(europe_viewer, demo_copy):
     at = open_page(user=europe_viewer)
     assert not at.exception
     region = next(m for m in at.multiselect if m.label == "Region")
     assert region.value == ["Europe"] and region.options == ["Europe"]
     assert "You see only: Region: Europe" in captions(at)
     filters = Filters.from_query_params({"from": at.query_params["from"], "to": at.query_params["to"]})
-    with db.reading(demo_app_db) as backend:
+    with db.reading(demo_copy) as backend:
         europe = metrics.summary(backend, "nps", filters.with_values(region=["Europe"]))
         everyone = metrics.summary(backend, "nps", filters)
     assert europe.current.n < everyone.current.n
