@@ -12,10 +12,11 @@ import found to hold e-mails, phones, names or identifiers, cx.analysis.personal
 are masked where they are read, when their rule says "mask"; a personal customer
 id becomes a pseudonym, the same in every table, so joins still work.
 
-A table this module does not know is refused under a scope rather than shown
-whole: a new table that holds customer rows (or aggregates over them, like a
-rollup) is added to CUSTOMER_TABLES or, if it cannot be limited, read only when
-`is_scoped(backend)` is false.
+A table with a customer_id, response_id or interaction_id column is limited
+through the customer, answer or interaction it is about; a table with none of
+them and not in OPEN_TABLES is refused under a scope rather than shown whole:
+an aggregate over customers (a rollup) cannot be limited, so code that reads one
+reads the raw tables instead when `is_scoped(backend)`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import ibis.expr.types as ir
 from cx.access import ATTRIBUTE_PREFIX, Scope
 from cx.analysis import personal
 
-CUSTOMER_TABLES = ("customers", "customer_attributes", "interactions", "responses")  # limited by customer_id
 OPEN_TABLES = ("imports", "schema_version")  # hold no customer data: the same for everyone
 _PROCESS_SALT = secrets.token_hex(16)  # pseudonyms before any import has made the database's salt
 
@@ -57,10 +57,15 @@ class ScopedBackend:
     def _limited(self, name: str, table: ir.Table) -> ir.Table:
         if name == "customers":
             return self._limit(table)
-        if name in CUSTOMER_TABLES:
-            return table.filter(table.customer_id.isin(self._limit(self._backend.table("customers")).customer_id))
         if name in OPEN_TABLES:
             return table
+        # Any table of customer rows, or of rows about answers or interactions (comment analysis,
+        # follow-ups…), is limited through the customer, the answer or the interaction it is about.
+        if "customer_id" in table.columns:
+            return table.filter(table.customer_id.isin(self._limit(self._backend.table("customers")).customer_id))
+        for key, events in (("response_id", "responses"), ("interaction_id", "interactions")):
+            if key in table.columns:
+                return table.filter(table[key].isin(self.table(events)[key]))
         raise ScopeError(f'The table "{name}" cannot be limited to your scope, so it is not shown.')
 
     @cached_property

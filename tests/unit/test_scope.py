@@ -87,3 +87,11 @@ def test_the_chosen_filters_always_include_the_scope():
     assert scope.within({"region": ["Europe", "America"]}, limit) == {"region": ["Europe"]}
     assert scope.within({"region": ["America"]}, limit) == {"region": ["Asia", "Europe"]}
     assert scope.within({"segment": ["SMB"]}, ()) == {"segment": ["SMB"]}
+
+
+def test_a_table_about_answers_is_limited_through_the_answers_it_is_about(two_regions):
+    with db.writing(two_regions) as con:  # as a comment analysis or follow-up table would be
+        con.execute("CREATE TABLE answer_notes AS SELECT response_id, 'seen' AS note FROM responses")
+    with db.reading(two_regions) as backend:
+        limited = scope.restrict(backend, EUROPE)
+        assert sorted(limited.table("answer_notes").execute()["response_id"]) == ["r0", "r1", "r2"]
