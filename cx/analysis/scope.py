@@ -13,7 +13,8 @@ are masked where they are read, when their rule says "mask"; a personal customer
 id becomes a pseudonym, the same in every table, so joins still work.
 
 A table with a customer_id, response_id or interaction_id column is limited
-through the customer, answer or interaction it is about; a table with none of
+through the customer, answer or interaction it is about; the themes keep their
+names but count only the comments in scope; a table with none of
 them and not in OPEN_TABLES is refused under a scope rather than shown whole:
 an aggregate over customers (a rollup) cannot be limited, so code that reads one
 reads the raw tables instead when `is_scoped(backend)`.
@@ -32,7 +33,8 @@ import ibis.expr.types as ir
 from cx.access import ATTRIBUTE_PREFIX, Scope
 from cx.analysis import personal
 
-OPEN_TABLES = ("imports", "schema_version")  # hold no customer data: the same for everyone
+# Hold no customer rows: the same for everyone. Theme names and rules are a leader's words, not data.
+OPEN_TABLES = ("imports", "schema_version", "theme_names", "theme_rules")
 _PROCESS_SALT = secrets.token_hex(16)  # pseudonyms before any import has made the database's salt
 
 
@@ -59,6 +61,13 @@ class ScopedBackend:
             return self._limit(table)
         if name in OPEN_TABLES:
             return table
+        if name == "themes":  # its comment counts are recounted over the comments in scope
+            mentions = self.table("comment_themes")
+            counts = mentions.group_by("theme_id").aggregate(in_scope=mentions.response_id.count())
+            joined = table.left_join(counts, table.theme_id == counts.theme_id)
+            return joined.mutate(comments=joined.in_scope.fill_null(0).cast(table.comments.type())).select(
+                table.columns
+            )
         # Any table of customer rows, or of rows about answers or interactions (comment analysis,
         # follow-ups…), is limited through the customer, the answer or the interaction it is about.
         if "customer_id" in table.columns:
