@@ -101,8 +101,10 @@ def test_themes_count_only_the_comments_in_scope(two_regions):
     with db.writing(two_regions) as con:  # r0-r2 are Europe's answers, r3-r5 America's
         con.execute("""INSERT INTO themes VALUES (1, 'Billing', 'model', '[]', '[]', 4, now()),
                                                  (2, 'Delivery', 'model', '[]', '[]', 2, now())""")
-        con.execute("INSERT INTO comment_themes VALUES ('r0', 1, 1), ('r3', 1, 1), ('r4', 1, 1), ('r5', 1, 1),"
-                    " ('r3', 2, 1), ('r4', 2, 1)")
+        con.execute(
+            "INSERT INTO comment_themes VALUES ('r0', 1, 1), ('r3', 1, 1), ('r4', 1, 1), ('r5', 1, 1),"
+            " ('r3', 2, 1), ('r4', 2, 1)"
+        )
     with db.reading(two_regions) as backend:
         themes = scope.restrict(backend, EUROPE).table("themes").order_by("theme_id").execute()
         whole = backend.table("themes").order_by("theme_id").execute()
