@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import itertools
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -20,9 +21,9 @@ from streamlit.errors import StreamlitDuplicateElementKey
 from cx import charts
 from cx.analysis import metrics, narrative, scope, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
-from cx.app import auth, safe
+from cx.app import auth, present, safe
 from cx.app.safe import md
-from cx.store import db
+from cx.store import db, decks
 
 PAGES = [
     ("dashboard.py", "Overview", ":material/dashboard:"),
@@ -49,18 +50,21 @@ STATE_KEY = "filter_params"  # the chosen filters as query params, kept across p
 CSS = """
 <style>
   html, body, [class*="css"] { font-size: 17px; }
+  /* Style-only elements (this one) take no room: a style applies wherever its element is. */
+  [data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"] style) { display: none; }
   /* Dark text everywhere (at least 7:1 on white): captions and help are read across a room too. */
   [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #374151; font-size: 0.95rem; }
-  [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 2rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: 0.5rem; padding-bottom: 2rem; }
   [data-testid="stMetricValue"] { font-size: 2.1rem; font-weight: 700; line-height: 1.15; }
   [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; }
   h1 { font-size: 2.0rem !important; padding: 0 0 0.2rem 0 !important; }
   [class*="st-key-cx_tile_"] { padding: 0.6rem 0.9rem !important; }
   [class*="st-key-cx_tile_"] p { margin-bottom: 0 !important; }
-  [class*="st-key-cx_tile_"] [data-testid="stCaptionContainer"] { margin-bottom: 0 !important; }
+  [class*="st-key-cx_tile_"] [data-testid="stCaptionContainer"],
+  [class*="st-key-cx_tile_"] [data-testid="stMarkdown"] [data-testid="stMarkdownContainer"] { margin-bottom: 0 !important; }
   [class*="st-key-cx_tile_"] [data-testid="stMarkdown"] p { font-size: 1rem; line-height: 1.3; }
   /* A flatter sparkline: the trend's shape, not its detail, is what a tile needs. */
-  [class*="st-key-cx_tile_"] [data-testid="stMetricChart"] { transform: scaleY(0.5); transform-origin: top; margin-bottom: -30px; }
+  [class*="st-key-cx_tile_"] [data-testid="stMetricChart"] { transform: scaleY(0.42); transform-origin: top; margin-bottom: -35px; }
   /* Styled through keyed containers (class st-key-<key>), so data never needs to be HTML. */
   [class*="st-key-cx_small_"] [data-testid="stMarkdown"] p { color: #4B5563; font-size: 1.6rem; font-weight: 600;
                                                              line-height: 1.3; }
@@ -85,7 +89,8 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     The cache key includes the database file's version, so an import from the command line
     shows up on the next rerun without a restart, and what the signed-in person may see: the
     function reads through a backend limited to their customers, with personal data masked for
-    viewers (cx.analysis.scope).
+    viewers (cx.analysis.scope). A link or deck frozen `?as_of=` a moment reads a snapshot holding
+    only the data imported up to then (`db.pin`), so during a meeting an import changes nothing on screen.
     """
     path = str(db.db_path())
     person = auth.current_user()
@@ -99,6 +104,7 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             db.data_version(path),
             limit,
             mask,
+            present.pinned(),
             args,
             tuple(sorted(kwargs.items())),
         )
@@ -112,10 +118,11 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
 def _cached(
-    module: str, name: str, path: str, version: tuple, limit: tuple, mask: bool, args: tuple, kwargs: tuple
+    module: str, name: str, path: str, version: tuple, limit: tuple, mask: bool, as_of: datetime | None,
+    args: tuple, kwargs: tuple,
 ) -> Any:
     function = getattr(importlib.import_module(module), name)
-    with db.reading(path) as backend:
+    with db.reading(path, as_of=as_of) as backend:
         return function(scope.restrict(backend, limit, mask), *args, **dict(kwargs))
 
 
@@ -130,29 +137,44 @@ def is_demo(backend) -> bool:
     return bool(len(imports)) and set(imports["kind"]) == {"demo"}
 
 
-def page_context(backend) -> tuple[bool, tuple[date, date] | None, dict[str, list[str]]]:
-    """What every page needs before its own figures, on one connection: demo?, data span, filter options."""
+@dataclass(frozen=True)
+class PageContext:
+    """What every page needs before its own figures, read on one connection."""
+
+    demo: bool
+    span: tuple[date, date] | None  # first and last day with data
+    options: dict[str, list[str]]  # values of each sidebar filter
+    data_as_of: datetime | None  # when the newest data still shown was imported
+
+
+def page_context(backend) -> PageContext:
     options = {field_name: metrics.field_values(backend, field_name) for field_name in FILTER_FIELDS}
-    return is_demo(backend), metrics.data_range(backend), options
+    imports = backend.table("imports")
+    latest = imports.filter(imports.status == "done").imported_at.max().execute()
+    data_as_of = None if latest is None or pd.isna(latest) else pd.Timestamp(latest).to_pydatetime()
+    return PageContext(is_demo(backend), metrics.data_range(backend), options, data_as_of)
 
 
 # --- page setup --------------------------------------------------------------------------------
 
 
 def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Filters:
-    """Page config, theme, the access check, navigation, demo badge and (optionally) the sidebar filters.
+    """Page config, theme, the access check, navigation, demo badge and (optionally) the sidebar filters; in
+    present mode, the slide's header and the keys that move through the deck instead.
 
     `needs` is the role the page requires; whoever lacks it sees why and nothing else of the page."""
+    missing_deck = present.forget_missing_deck(db.db_path())
+    presenting = present.active()
     st.set_page_config(
         page_title=f"{title} · CX dashboard",
         page_icon=":material/insights:",
         layout="wide",
-        initial_sidebar_state="auto",  # collapsed on a phone, open on a desktop
+        initial_sidebar_state="collapsed" if presenting else "auto",  # auto: collapsed on a phone
     )
     st.markdown(CSS, unsafe_allow_html=True)  # our constant style sheet, the only HTML we ever send
     person = auth.signed_in()
     chosen = scope.within(_current_params(), person.scope)  # the filters always include the person's scope
-    carried = {k: v for k, v in chosen.items() if k in _filter_keys(chosen)}  # filters travel, page choices stay
+    carried = {k: v for k, v in chosen.items() if k in _carried_keys(chosen)}  # filters travel, page choices stay
     with st.sidebar:
         st.markdown("### CX dashboard")
         for path, page_label, icon in PAGES:
@@ -161,16 +183,76 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         st.divider()
     auth.sidebar(person)
     auth.check_page(person, needs, title)
-    demo, span, options = query(page_context)
-    current = sidebar_filters(chosen, span, options) if filters else Filters.from_query_params(chosen)
-    heading, badge = st.columns([5, 1], vertical_alignment="center")
+    context = query(page_context)
+    if presenting:
+        position = _open_slide(title, carried)
+    current = sidebar_filters(chosen, context.span, context.options) if filters else Filters.from_query_params(chosen)
+    if presenting:
+        st.markdown(present.CSS, unsafe_allow_html=True)
+        present.slide_header(title, period(current), current.describe(), context.data_as_of, position)
+        present.keys(position)
+        return current
+    with st.sidebar:
+        present.freeze_toggle()
+        present.deck_panel(db.db_path(), PAGES, _page_path(title), _view_now())
+    heading, badge, action = st.columns([8, 2, 2], vertical_alignment="center")
     heading.title(title)
-    if demo:
+    if context.demo:
         with badge.container(key="cx_demo_badge"):
             st.badge(
                 "DEMO DATA", color="orange", icon=":material/science:", help="Import your own files on the Data page"
             )
+    action.button(
+        "Present", icon=":material/slideshow:", on_click=_start_presenting, key="cx_present_button",
+        help="Full screen for a meeting: no sidebar, large type; arrow keys or a clicker move through the sections.",
+    )  # fmt: skip
+    if missing_deck:
+        st.error(f"There is no deck called {safe.md(missing_deck)} (or it has no slides).", icon=":material/error:")
+    pinned = present.pinned()
+    if pinned:
+        st.info(
+            f"Frozen snapshot: these figures use only data imported up to {present.describe_moment(pinned)}. "
+            "Later imports are not shown.",
+            icon=":material/ac_unit:",
+        )
     return current
+
+
+def period(filters: Filters) -> str:
+    return f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}"
+
+
+def _view_now() -> dict[str, list[str]]:
+    """The URL parameters of the view on screen (resolved filters and page choices), as a deck saves them."""
+    every = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    return present.view_params(every, exclude_as_of=True)
+
+
+def _start_presenting() -> None:
+    st.query_params[present.PRESENT] = "1"
+
+
+def _open_slide(title: str, carried: dict[str, list[str]]) -> present.Position:
+    """Where in the deck this page is; a `?deck=` link first opens the deck's current slide."""
+    name = st.query_params.get(present.DECK)
+    deck = decks.load(name, db.db_path()) if name else None
+    page_path = _page_path(title)
+    position = present.current_position(PAGES, page_path, carried, deck)
+    if deck is not None and (
+        not present.on_slide(position, page_path)
+        or present.view_params(
+            {key: st.query_params.get_all(key) for key in st.query_params.keys()},
+            set(position.slides[position.index].params),
+        )
+        != position.slides[position.index].params
+        or (position.as_of and present.pinned() != position.as_of)
+    ):
+        present.go_to(position, position.index)
+    return position
+
+
+def _page_path(title: str) -> str:
+    return next((path for path, page_label, _ in PAGES if page_label == title), PAGES[0][0])
 
 
 def _current_params() -> dict[str, list[str]]:
@@ -188,6 +270,11 @@ def set_filters(new: Filters, **page_params: str | list[str] | None) -> None:
     params.update({k: v for k, v in page_params.items() if v})
     st.query_params.from_dict(params)
     st.session_state[STATE_KEY] = new.to_query_params()
+
+
+def _carried_keys(keys) -> list[str]:
+    """What follows the user from page to page: the filters and a frozen snapshot's moment."""
+    return [*_filter_keys(keys), *(k for k in keys if k == present.AS_OF)]
 
 
 def _filter_keys(keys) -> list[str]:
@@ -368,7 +455,7 @@ def chart(fig: go.Figure, *, key: str | None = None, on_select: str = "ignore", 
 
 def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = None, on_select: str = "ignore"):
     """A chart with its data as a CSV download beside it."""
-    event = chart(fig, key=key, on_select=on_select)
+    event = chart(fig, key=key, on_select=on_select, scale=present.SCALE if present.active() else 1.0)
     st.download_button(
         "Download data (CSV)",
         frame.to_csv(index=False).encode("utf-8"),

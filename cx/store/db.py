@@ -139,14 +139,53 @@ def writing(
 
 
 @contextmanager
-def reading(path: str | os.PathLike | None = None, *, timeout_s: float | None = None) -> Iterator[ibis.BaseBackend]:
-    """A read-only Ibis backend over the file for the duration of the block."""
+def reading(
+    path: str | os.PathLike | None = None, *, timeout_s: float | None = None, as_of: datetime | None = None
+) -> Iterator[ibis.BaseBackend]:
+    """A read-only Ibis backend over the file for the duration of the block; with `as_of`, a frozen snapshot."""
     path = ensure_database(path)
     con = connect(path, read_only=True, timeout_s=timeout_s)
     try:
+        if as_of is not None:
+            pin(con, as_of)
         yield ibis.duckdb.from_connection(con)
     finally:
         con.close()
+
+
+def pin(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
+    """Make this connection see the data as it was at `as_of`: a frozen snapshot for a meeting.
+
+    Every table whose rows carry an import_id is shadowed by a temporary view of the same name
+    holding only the rows of imports made up to `as_of` (rows with no import, such as hand-made test
+    data, always count), and `imports` lists only those imports. Everything that reads through this
+    connection, whatever module it is in, then computes the same figures however many files are
+    imported during the meeting. An import undone after `as_of` has deleted its rows, so those cannot
+    come back. Returns the tables pinned.
+    """
+    database = con.execute("SELECT current_database()").fetchone()[0].replace('"', '""')
+    moment = f"TIMESTAMP '{as_of.replace(tzinfo=None).isoformat(sep=' ')}'"  # built from a datetime: safe to inline
+    visible = f'SELECT import_id FROM "{database}".main.imports WHERE imported_at <= {moment}'
+    tables = [
+        row[0]
+        for row in con.execute(
+            """SELECT DISTINCT table_name FROM information_schema.columns
+               WHERE table_catalog = current_database() AND table_schema = 'main' AND column_name = 'import_id'
+               AND table_name <> 'imports' AND table_name IN (
+                   SELECT table_name FROM information_schema.tables
+                   WHERE table_catalog = current_database() AND table_type = 'BASE TABLE')"""
+        ).fetchall()
+    ]
+    for table in tables:
+        quoted = table.replace('"', '""')
+        con.execute(
+            f'CREATE OR REPLACE TEMP VIEW "{quoted}" AS SELECT * FROM "{database}".main."{quoted}" '
+            f"WHERE import_id IS NULL OR import_id IN ({visible})"
+        )
+    con.execute(
+        f'CREATE OR REPLACE TEMP VIEW imports AS SELECT * FROM "{database}".main.imports WHERE imported_at <= {moment}'
+    )
+    return sorted(tables)
 
 
 def data_version(path: str | os.PathLike | None = None) -> tuple[int, ...]:

@@ -231,4 +231,15 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (field, import_id)
         )""",
     ],
+    # 6: saved decks for team reviews: which views (page and its URL parameters, filters included), in which
+    # order, and optionally the moment their figures are frozen at (data imported up to then).
+    [
+        """CREATE TABLE decks (
+            name        VARCHAR PRIMARY KEY,
+            slides      JSON NOT NULL,          -- [{"page": "pages/1_Trends.py", "params": {"metric": ["csat"]}}]
+            as_of       TIMESTAMP,              -- frozen snapshot: only imports up to then; NULL = live data
+            created_at  TIMESTAMP NOT NULL,
+            updated_at  TIMESTAMP NOT NULL
+        )""",
+    ],
 ]
