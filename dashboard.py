@@ -24,3 +24,4 @@ surveys = [summary.metric for summary, _ in tiles if summary.metric.key in comme
 for metric, column in zip(surveys, st.columns(3), strict=False):
     with column:
         ui.comments_link(filters, f"The comments behind {metric.label}", survey=metric.key)
+ui.overview_download(tiles, filters)

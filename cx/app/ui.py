@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from cx.analysis import metrics, narrative, scope, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 from cx.app import auth, present, safe
 from cx.app.safe import md
+from cx.reports import exports
 from cx.store import db, decks
 
 PAGES = [
@@ -187,6 +188,8 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
     if presenting:
         position = _open_slide(title, carried)
     current = sidebar_filters(chosen, context.span, context.options) if filters else Filters.from_query_params(chosen)
+    st.session_state[VIEW_KEY] = {"filters": current, "data_as_of": _data_as_of_words(context.data_as_of)}
+    st.session_state.pop(HEADLINE_KEY, None)
     if presenting:
         st.markdown(present.CSS, unsafe_allow_html=True)
         present.slide_header(title, period(current), current.describe(), context.data_as_of, position)
@@ -216,6 +219,13 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
             icon=":material/ac_unit:",
         )
     return current
+
+
+def _data_as_of_words(imported: datetime | None) -> str | None:
+    pinned = present.pinned()
+    if pinned:
+        return f"frozen snapshot: data imported up to {present.describe_moment(pinned)}"
+    return f"data imported up to {present.describe_moment(imported)}" if imported else None
 
 
 def period(filters: Filters) -> str:
@@ -453,20 +463,107 @@ def chart(fig: go.Figure, *, key: str | None = None, on_select: str = "ignore", 
     )
 
 
-def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = None, on_select: str = "ignore"):
-    """A chart with its data as a CSV download beside it."""
+def figure(
+    fig: go.Figure,
+    frame: pd.DataFrame,
+    name: str,
+    *,
+    key: str | None = None,
+    on_select: str = "ignore",
+    title: str | None = None,
+    metric: metrics.Metric | None = None,
+    definition: str | None = None,
+):
+    """A chart with downloads that stand on their own: a PNG with its title, period, filters and n printed
+    on it, and the data as a CSV under a header block (what, period, filters, n, units, definitions)."""
     event = chart(fig, key=key, on_select=on_select, scale=present.SCALE if present.active() else 1.0)
+    metric = metric or _metric_named(name)
+    context = export_context(frame, title or st.session_state.get(HEADLINE_KEY) or _words(name), metric, definition)
+    table = exports.human_table(frame, metric)
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            "Chart (PNG)",
+            lambda: exports.chart_png(safe.figure(fig), context),  # drawn by kaleido only when asked for
+            file_name=f"{name}.png",
+            mime="image/png",
+            icon=":material/image:",
+            key=f"download_png_{key or name}",
+            on_click=auth.record_export,  # every download goes to the audit trail
+            args=(f"{name}.png", len(frame)),
+        )
+        st.download_button(
+            "Data (CSV)",
+            exports.labelled_csv(table, context),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key=f"download_{key or name}",
+            on_click=auth.record_export,
+            args=(f"{name}.csv", len(frame)),
+        )
+    return event
+
+
+HEADLINE_KEY = "cx_last_headline"  # the finding printed above the chart drawn next, for its exports
+VIEW_KEY = "cx_view"  # this page's filters and data time, for exports
+
+
+def export_context(
+    frame: pd.DataFrame, title: str, metric: metrics.Metric | None = None, definition: str | None = None
+) -> exports.ExportContext:
+    """The period, filters, n, data time and definitions this page's figures stand for."""
+    view = st.session_state.get(VIEW_KEY, {})
+    filters: Filters | None = view.get("filters")
+    definitions = tuple(d for d in (metric.help if metric else None, definition) if d)
+    return exports.ExportContext(
+        title=title,
+        period=period(filters) if filters else "",
+        filters=filters.describe() if filters else "",
+        n=exports.sample_size(frame, metric.counted if metric else ""),
+        data_as_of=view.get("data_as_of"),
+        definitions=definitions,
+        units=units_note(metric) if metric else None,
+    )
+
+
+def units_note(metric: metrics.Metric) -> str:
+    return {
+        "pts": f"{metric.label} in points (−100 to 100)",
+        "%": f"{metric.label} in % (0–100); changes in percentage points",
+        "score": f"{metric.label} as a mean score",
+        "s": f"{metric.label} in minutes",
+        "$": f"{metric.label} in dollars",
+    }[metric.unit] + "; intervals are 95%"
+
+
+def _metric_named(name: str) -> metrics.Metric | None:
+    """The metric a download is named after ("nps_by_week"), longest key first ("nps_customers" before "nps")."""
+    for key in sorted(metrics.METRICS, key=len, reverse=True):
+        if name == key or name.startswith(key + "_"):
+            return metrics.METRICS[key]
+    return None
+
+
+def _words(name: str) -> str:
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def overview_download(tiles: list[tuple[metrics.Summary, pd.DataFrame]], filters: Filters) -> None:
+    """The Overview's figures as one CSV: each metric with its unit, 95% range, n and the tested change."""
+    context = export_context(pd.DataFrame(), "Headline figures against the previous period of equal length")
+    context = replace(context, definitions=tuple(f"{s.metric.label}: {s.metric.help}" for s, _ in tiles),
+                      units="Each row's unit is in the Unit column (durations in minutes); intervals are 95%")  # fmt: skip
     st.download_button(
-        "Download data (CSV)",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=f"{name}.csv",
+        "Figures (CSV)",
+        exports.labelled_csv(exports.overview_table([summary for summary, _ in tiles]), context),
+        file_name=f"overview_{filters.start:%Y%m%d}_{filters.end:%Y%m%d}.csv",
         mime="text/csv",
         icon=":material/download:",
-        key=f"download_{key or name}",
+        key="download_overview",
         on_click=auth.record_export,
-        args=(f"{name}.csv", len(frame)),
+        args=(f"overview_{filters.start:%Y%m%d}_{filters.end:%Y%m%d}.csv", len(tiles)),
     )
-    return event
 
 
 # --- headlines, help and drill-downs (Journey and Segments pages) -------------------------------
@@ -486,7 +583,9 @@ def styled(style: str):
 
 
 def headline(text: str) -> None:
-    """A chart's one-line finding, in large type above it; `text` is plain text (it names data)."""
+    """A chart's one-line finding, in large type above it; `text` is plain text (it names data). It is also
+    the title of the chart's exports."""
+    st.session_state[HEADLINE_KEY] = text
     with styled("headline"):
         st.markdown(md(text))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, app_errors, screenshot, wait_for_app
 
@@ -54,7 +54,7 @@ def test_overview_shows_six_tiles_with_sample_sizes(server: Server, page: Page):
     page.goto(server.url)
     wait_for_app(page)
     tiles = page.locator("[data-testid='stMetric']")
-    assert tiles.count() == 6
+    expect(tiles).to_have_count(6)  # the browser may still be drawing the last run's elements
     labels = " ".join(tiles.all_inner_texts())
     for name in ("NPS", "CSAT", "CES", "90-day churn", "90-day retention", "First response"):
         assert name in labels
