@@ -129,7 +129,7 @@ def _cached(
 
 def data_span() -> tuple[date, date] | None:
     """First and last day with any data (cached with the page context)."""
-    return query(page_context)[1]
+    return query(page_context).span
 
 
 def is_demo(backend) -> bool:

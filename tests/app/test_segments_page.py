@@ -82,7 +82,8 @@ def test_segments_page_compares_regions_on_nps_with_every_section(use_db):
     for key in ("segment_bars", "segment_heatmap", "segment_trend", "drivers_chart"):
         assert chart(at, key)
     assert "not proof of cause" in text
-    assert len(at.get("download_button")) == 4
+    downloads = [b.proto.label for b in at.get("download_button")]
+    assert downloads.count("Data (CSV)") == 4 and downloads.count("Chart (PNG)") == 4  # each chart: its data, its image
 
 
 def test_choosing_another_attribute_changes_the_comparison(use_db):
