@@ -13,6 +13,9 @@ st.caption(
     "Sparklines end at the last complete period."
 )
 
+ui.briefing_section(filters)
+
+st.subheader("Headline figures")
 tiles = ui.query(metrics.overview, filters)
 grain, span = metrics.sparkline_grain(filters), ui.data_span()
 for row in range(0, len(tiles), 3):  # row by row, so a phone stacks the tiles in the desktop's order

@@ -11,7 +11,9 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,7 +21,7 @@ import streamlit as st
 from streamlit.errors import StreamlitDuplicateElementKey
 
 from cx import charts
-from cx.analysis import metrics, narrative, scope, stats, units
+from cx.analysis import briefing, metrics, narrative, scope, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 from cx.app import auth, present, safe
 from cx.app.safe import md
@@ -547,6 +549,26 @@ def _metric_named(name: str) -> metrics.Metric | None:
 def _words(name: str) -> str:
     text = name.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+def page_url(page: str, params: dict[str, list[str]]) -> str:
+    """A relative link to a page with its parameters, carrying a frozen moment and present mode along."""
+    carried = dict(params)
+    for name in (present.AS_OF, present.PRESENT):
+        if st.query_params.get(name):
+            carried[name] = [st.query_params[name]]
+    path = "" if page == PAGES[0][0] else Path(page).stem.split("_", 1)[-1]
+    return f"./{path}?{urlencode(carried, doseq=True)}"
+
+
+def briefing_section(filters: Filters) -> None:
+    """'What changed': 3–7 ranked, tested sentences, each with a link to the view that shows it."""
+    st.subheader("What changed")
+    found = query(briefing.briefing, filters)
+    st.caption(briefing.intro(found, filters))
+    for index, finding in enumerate(found, start=1):
+        view = "Journey" if finding.page.endswith("Journey.py") else "Trends"
+        st.markdown(rf"{index}\. {safe.md(finding.text)} [{view} →]({page_url(finding.page, finding.params)})")
 
 
 def overview_download(tiles: list[tuple[metrics.Summary, pd.DataFrame]], filters: Filters) -> None:

@@ -112,9 +112,12 @@ def _cover(pdf: FPDF, cover: Cover) -> None:
     )
 
 
-def _briefing(pdf: FPDF, sentences: Sequence[str]) -> None:
+def _briefing(pdf: FPDF, lines: Sequence[str]) -> None:
+    """The first line says how many changed and how they were tested; the sentences follow, numbered."""
     pdf.add_page()
-    _text(pdf, "What changed", 18, "B", gap=4)
+    _text(pdf, "What changed", 18, "B", gap=2)
+    intro, *sentences = lines
+    _text(pdf, intro, 10, colour=SOFT, gap=3)
     for index, sentence in enumerate(sentences, start=1):
         _text(pdf, f"{index}. {sentence}", 11, gap=3)
 

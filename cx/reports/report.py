@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from cx.analysis import briefing as findings
 from cx.analysis import metrics
 from cx.analysis.filters import Filters
 from cx.reports import pdf, views
@@ -61,7 +62,9 @@ def build(
     progress: pdf.Progress | None = None,
     briefing: list[str] | None = None,
 ) -> Report:
-    """Build the report. `params` (URL-style: from, to, filters, page choices) override each slide's filters."""
+    """Build the report. `params` (URL-style: from, to, filters, page choices) override each slide's filters.
+
+    The briefing is computed for the first slide's period and filters unless given (an empty list: none)."""
     params = params or {}
     title, slides, frozen = slides_for(deck, page, params, database)
     if not slides:
@@ -74,7 +77,10 @@ def build(
         for slide in slides:
             slide_params = {**slide.params, **params} if deck else slide.params
             built.append(views.build(backend, slide.page, slide_params, default))
-    first = built[0].filters
+        first = built[0].filters
+        if briefing is None:
+            found = findings.briefing(backend, first)
+            briefing = [findings.intro(found, first), *(f.text for f in found)]
     cover = pdf.Cover(title, period_words(first), first.describe(), span, as_of or data_as_of, frozen=as_of is not None)
     data, timing = pdf.render(cover, built, briefing or [], size=size, progress=progress)
     return Report(data, title, cover.period, cover.filters, timing.pages, timing)

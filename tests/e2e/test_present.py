@@ -91,6 +91,11 @@ def test_the_arrow_keys_walk_through_a_saved_deck_and_its_sections(
         not page.locator("[data-testid='stSidebarCollapsedControl'], [data-testid='stExpandSidebarButton']").first.is_visible()  # fmt: skip
     assert "slide 1 / 3 · Monday review" in page.locator(".st-key-cx_slide_header").inner_text()
     screenshot(page, f"present-overview-{width}x{height}")
+    press(page, "ArrowRight")  # the first slide's sections: the briefing, then the headline figures
+    assert section_at_top(page) == "What changed"
+    press(page, "ArrowRight")
+    assert section_at_top(page) == "Headline figures"
+    screenshot(page, f"present-overview-tiles-{width}x{height}")
 
     press(page, "ArrowRight", opens="Trends · CX dashboard")
     assert "metric=csat" in page.url and "slide=2" in page.url

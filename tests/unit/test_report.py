@@ -80,7 +80,8 @@ def test_the_deck_report_has_a_cover_with_period_filters_and_data_span(deck_pdf)
 
 def test_the_deck_report_prints_each_view_with_headline_n_and_intervals(deck_pdf):
     text = text_of(deck_pdf[0])
-    for heading in ("Headline figures", "CSAT by week, split by region", "Pain points", "NPS by plan", "Definitions"):
+    for heading in ("What changed", "Headline figures", "CSAT by week, split by region", "Pain points", "NPS by plan",
+                    "Definitions"):  # fmt: skip
         assert heading in text
     assert "95% interval low" in text and "n (responses)" in text
     assert "95% intervals shown as bands or whiskers" in text
