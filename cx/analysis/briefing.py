@@ -98,7 +98,12 @@ class GroupTest:
     comparison: stats.Comparison
 
 
-def group_tests(backend: ibis.BaseBackend, filters: Filters, keys: Sequence[str] = GROUP_KEYS) -> list[GroupTest]:
+def group_tests(
+    backend: ibis.BaseBackend,
+    filters: Filters,
+    keys: Sequence[str] = GROUP_KEYS,
+    dimensions: Sequence[str] | None = None,
+) -> list[GroupTest]:
     """Each metric within each group of each dimension, this period against the previous one.
 
     Groups with fewer than the minimum n in either period are not tested (and so not counted by the
@@ -107,7 +112,7 @@ def group_tests(backend: ibis.BaseBackend, filters: Filters, keys: Sequence[str]
     tests = []
     fixed = {name for name, _ in filters.where}
     for key in keys:
-        for dimension in _dimensions(key):
+        for dimension in dimensions or _dimensions(key):
             if dimension in fixed:
                 continue
             now = metrics.sufficient_stats(backend, key, filters, by=dimension)

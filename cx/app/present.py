@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from cx.analysis.filters import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS, EVENT_FIELDS, Filters
-from cx.app import auth
+from cx.app import auth, reporting
 from cx.app.safe import md
 from cx.store import decks
 from cx.store.decks import Deck, Slide
@@ -375,6 +375,7 @@ def deck_panel(database, pages: list[tuple[str, str, str]], page_path: str, para
         st.page_link(
             pages[0][0], label="Present this deck", icon=":material/slideshow:", query_params={DECK: deck.name}
         )
+        reporting.pdf_button("PDF report of this deck", "cx_report_deck", deck.name, deck=deck.name)
         if st.button("Delete this deck", icon=":material/delete:", key="cx_present_delete"):
             auth.require("editor", "deleting a deck")
             decks.delete(deck.name, database)

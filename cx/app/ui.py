@@ -23,9 +23,9 @@ from streamlit.errors import StreamlitDuplicateElementKey
 from cx import charts
 from cx.analysis import briefing, metrics, narrative, scope, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
-from cx.app import auth, present, safe
+from cx.app import auth, present, reporting, safe
 from cx.app.safe import md
-from cx.reports import exports
+from cx.reports import alerts, exports, views
 from cx.store import db, decks
 
 PAGES = [
@@ -199,6 +199,9 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         return current
     with st.sidebar:
         present.freeze_toggle()
+        if _page_path(title) in views.BUILDERS:
+            reporting.pdf_button("PDF report of this page", "cx_report_page", title, page=_page_path(title),
+                                 params=_view_now(), as_of=present.pinned())  # fmt: skip
         present.deck_panel(db.db_path(), PAGES, _page_path(title), _view_now())
     heading, badge, action = st.columns([8, 2, 2], vertical_alignment="center")
     heading.title(title)
@@ -211,6 +214,7 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         "Present", icon=":material/slideshow:", on_click=_start_presenting, key="cx_present_button",
         help="Full screen for a meeting: no sidebar, large type; arrow keys or a clicker move through the sections.",
     )  # fmt: skip
+    alerts_banner()
     if missing_deck:
         st.error(f"There is no deck called {safe.md(missing_deck)} (or it has no slides).", icon=":material/error:")
     pinned = present.pinned()
@@ -228,6 +232,27 @@ def _data_as_of_words(imported: datetime | None) -> str | None:
     if pinned:
         return f"frozen snapshot: data imported up to {present.describe_moment(pinned)}"
     return f"data imported up to {present.describe_moment(imported)}" if imported else None
+
+
+def alerts_banner() -> None:
+    """The alert rules that fire on the latest data (the file in $CX_ALERTS or ./alerts.toml), as a banner."""
+    path = alerts.rules_path()
+    if not path.exists():
+        return
+    try:
+        rules = _rules(str(path), path.stat().st_mtime_ns)
+    except alerts.RulesError as problem:
+        st.warning(f"The alert rules cannot be checked: {md(problem)}", icon=":material/notifications_off:")
+        return
+    fired = query(alerts.check, rules)
+    if fired:
+        lines = "\n".join(f"- **{md(a.rule)}**: {md(a.text)}" for a in fired)
+        st.warning(f"Alerts on the latest data:\n\n{lines}", icon=":material/notifications_active:")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _rules(path: str, version: int) -> alerts.Rules:
+    return alerts.load(path)
 
 
 def period(filters: Filters) -> str:

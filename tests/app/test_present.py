@@ -98,3 +98,13 @@ def test_freezing_a_link_puts_the_moment_in_the_url_and_shows_the_banner(demo_ap
     at.toggle(key="cx_present_freeze_link").set_value(True).run()
     assert datetime.fromisoformat(param(at, "as_of")) <= datetime.now()
     assert any("Frozen snapshot" in i.value for i in at.info)
+
+
+def test_the_pdf_button_makes_the_page_s_report_and_offers_it(writable_demo):
+    at = open_page("pages/1_Trends.py", {"metric": "csat", "from": "2026-09-01", "to": "2026-11-30"})
+    at.button(key="cx_report_page").click().run(timeout=300)
+    assert not at.exception
+    [download] = [b for b in at.get("download_button") if b.proto.id.endswith("cx_report_page_download")]
+    assert download.proto.label.startswith("Download the PDF (")
+    data = at.session_state["cx_report_pdf"][2]
+    assert data.startswith(b"%PDF")
