@@ -170,9 +170,12 @@ class Position:
     as_of: datetime | None = None
 
 
+NOT_SLIDES = {"Data", "Audit", "Follow-up"}  # pages for working on the data, not for showing it
+
+
 def default_slides(pages: list[tuple[str, str, str]], carried: dict[str, list[str]]) -> tuple[Slide, ...]:
     """Without a deck: the analysis pages in navigation order, each with the current filters."""
-    return tuple(Slide(path, dict(carried)) for path, label, _ in pages if label != "Data")
+    return tuple(Slide(path, dict(carried)) for path, label, _ in pages if label not in NOT_SLIDES)
 
 
 def slide_params(position: Position, index: int) -> dict[str, list[str] | str]:

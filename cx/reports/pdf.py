@@ -129,6 +129,7 @@ def _table(pdf: FPDF, frame: pd.DataFrame) -> None:
     pdf.set_text_color(*INK)
     shown = frame.astype(object).where(frame.notna(), "–")
     with pdf.table(
+        col_widths=_column_widths(pdf, shown),
         first_row_as_headings=True,
         line_height=4.2,
         text_align="LEFT",
@@ -139,6 +140,18 @@ def _table(pdf: FPDF, frame: pd.DataFrame) -> None:
         for values in shown.itertuples(index=False):
             table.row([_cell(v) for v in values])
     pdf.ln(2)
+
+
+def _column_widths(pdf: FPDF, shown: pd.DataFrame) -> tuple[float, ...]:
+    """Widths from each column's longest heading word (bold) and value, so no word breaks mid-way."""
+    widths = []
+    for name in shown.columns:
+        pdf.set_font("DejaVu", "B", 7.5)
+        word = max((pdf.get_string_width(w) for w in str(name).split()), default=0)
+        pdf.set_font("DejaVu", "", 7.5)
+        value = max((pdf.get_string_width(_cell(v)) for v in shown[name]), default=0)
+        widths.append(max(word, min(value, 60)) + 3)  # + the cell's padding
+    return tuple(widths)
 
 
 def _heading_style() -> FontFace:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import pytest
 
+from cx.app import present
+from cx.app.ui import PAGES
 from cx.store import decks
 from cx.store.decks import Deck, Slide
 from tests.app.conftest import open_page
@@ -36,7 +38,8 @@ def test_present_mode_prints_period_filters_and_the_data_time_at_the_top(demo_ap
     assert "01 Sep 2026 – 30 Nov 2026" in header.replace("\\", "")
     assert "Segment: SMB" in header.replace("\\", "")
     assert "Data as of" in header and "Live data" in header
-    assert "slide 2 / 4" in header.replace("\\", "")  # Trends is the second analysis page
+    slides = len(present.default_slides(PAGES, {}))  # Overview, Trends, Journey, Segments, Comments
+    assert f"slide 2 / {slides}" in header.replace("\\", "")  # Trends is the second analysis page
 
 
 def test_present_mode_draws_charts_half_as_large_again(demo_app_db):
