@@ -121,8 +121,15 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
 def _cached(
-    module: str, name: str, path: str, version: tuple, limit: tuple, mask: bool, as_of: datetime | None,
-    args: tuple, kwargs: tuple,
+    module: str,
+    name: str,
+    path: str,
+    version: tuple,
+    limit: tuple,
+    mask: bool,
+    as_of: datetime | None,
+    args: tuple,
+    kwargs: tuple,
 ) -> Any:
     function = getattr(importlib.import_module(module), name)
     with db.reading(path, as_of=as_of) as backend:
