@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cx.analysis import comments, metrics, trends
-from cx.app import ui
+from cx.app import followup_page, ui
 from cx.app.safe import md
 
 filters = ui.setup_page("Overview")
@@ -28,3 +28,5 @@ for metric, column in zip(surveys, st.columns(3), strict=False):
     with column:
         ui.comments_link(filters, f"The comments behind {metric.label}", survey=metric.key)
 ui.overview_download(tiles, filters)
+
+followup_page.overview_tiles(filters)

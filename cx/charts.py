@@ -662,3 +662,64 @@ def channel_dots(frame: pd.DataFrame) -> go.Figure:
         yaxis=dict(showgrid=True, gridcolor="#F3F4F6", automargin=True, categoryorder="category descending"),
     )
     return figure
+
+
+def matched_churn(result) -> go.Figure:
+    """Churn within 90 days of contacted detractors against comparable not-contacted ones, with 95% intervals.
+
+    `result` is a stats.MatchedDifference: the treated (contacted) rate, and the not-contacted rate
+    standardised to the contacted customers' segments, plans and score bands.
+    """
+    groups = [("Followed up within a week", result.treated, GOOD), ("Not followed up (matched)", result.control, BAD)]
+    figure = go.Figure(
+        go.Bar(
+            x=[estimate.value for _, estimate, _ in groups],
+            y=[f"{name}: {estimate.value:.1f}%" for name, estimate, _ in groups],
+            orientation="h",
+            marker_color=[colour for _, _, colour in groups],
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[(e.ci_high or e.value) - e.value for _, e, _ in groups],
+                arrayminus=[e.value - (e.ci_low if e.ci_low is not None else e.value) for _, e, _ in groups],
+                color="#374151",
+                thickness=2,
+            ),
+            customdata=[[e.n, e.ci_low, e.ci_high] for _, e, _ in groups],
+            hovertemplate="%{y}: %{x:.1f}% churned" + _interval_hover(".1f"),
+        )
+    )
+    figure.update_layout(
+        template=TEMPLATE,
+        height=240,
+        xaxis_title="Churned within 90 days (%)",
+        yaxis=dict(autorange="reversed"),
+        showlegend=False,
+        margin=dict(l=10, r=60, t=20, b=10),
+    )
+    return figure
+
+
+def mark_actions(figure: go.Figure, actions: pd.DataFrame) -> go.Figure:
+    """A dashed line and a label at each action's date ("you said, we did") on a time axis.
+
+    Titles are data: Plotly reads a few HTML tags in annotation text, so they are escaped.
+    """
+    for index, action in enumerate(actions.itertuples()):
+        when = pd.Timestamp(action.taken_on)
+        figure.add_shape(
+            type="line", x0=when, x1=when, y0=0, y1=1, yref="paper", line=dict(color=NEUTRAL, width=2, dash="dash")
+        )
+        figure.add_annotation(
+            x=when,
+            y=1 - 0.08 * (index % 3),
+            yref="paper",
+            text=html.escape(str(action.title)),
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            xshift=4,
+            font=dict(color=INK_SOFT),
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    return figure

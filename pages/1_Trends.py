@@ -4,7 +4,7 @@ import streamlit as st
 
 from cx import charts
 from cx.analysis import metrics, narrative, segments, stats, trends, units
-from cx.app import ui
+from cx.app import followup_page, ui
 
 filters = ui.setup_page("Trends")
 
@@ -58,13 +58,14 @@ else:
     if metrics.REST in set(frame["group"]):
         st.caption(f"The {trends.TOP_GROUPS} largest groups, and the others together as “{metrics.REST}”.")
     ui.figure(
-        charts.trend(frame, metric, grain),
+        followup_page.mark_actions(charts.trend(frame, metric, grain), filters, split or None),
         units.display_table(frame, metric, grain=grain),
         f"{metric_key}_by_{grain}",
         key="trend_chart",
     )
     if marks := charts.trend_key(frame, grain):
         st.caption(marks)
+    followup_page.action_results(filters, split or None)
     ui.how_we_compute(
         metric.help,
         f"n counts {metric.counted}. Hollow points joined by a dashed line are periods the data covers only in part "

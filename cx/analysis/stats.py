@@ -340,3 +340,103 @@ def benjamini_hochberg(p_values: Sequence[float | None], alpha: float = ALPHA) -
     for _, index in tested[:cutoff]:
         rejected[index] = True
     return rejected
+
+
+# --- Medians of raw values and matched comparisons (follow-ups) ---------------------------------
+
+
+def median_estimate(values: Sequence[float]) -> Estimate:
+    """The median of raw values with the distribution-free 95% interval of `median_rank_bounds`.
+
+    The same order statistics as the SQL version in cx.metrics: with the values sorted (0-based),
+    the interval runs from the value at rank floor(n/2 − 0.98·√n) to the one at ceil(n/2 + 0.98·√n)
+    (open above when that rank is past the end). The median interpolates between the two middle values.
+    """
+    ordered = sorted(float(v) for v in values)
+    n = len(ordered)
+    if n == 0:
+        return Estimate(value=None, n=0)
+    middle = n // 2
+    median = ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    if median_rank_bounds(n) is None:
+        return Estimate(value=median, n=n)
+    half_width = Z95 * math.sqrt(n) / 2
+    low_rank, high_rank = math.floor(n / 2 - half_width), math.ceil(n / 2 + half_width)
+    return Estimate(
+        value=median,
+        n=n,
+        ci_low=ordered[max(low_rank, 0)],
+        ci_high=ordered[high_rank] if high_rank < n else None,
+    )
+
+
+@dataclass(frozen=True)
+class MatchedDifference:
+    """Treated against control proportions, compared within strata and standardised to the treated.
+
+    Rates and the difference are in percent / percentage points. `control` is the control rate the
+    treated would have had with the control's stratum rates (direct standardisation), with a Wald
+    interval; `treated` has the Wilson interval; `difference` = treated − control with a Wald
+    interval from the stratified variance.
+    """
+
+    difference: Estimate
+    treated: Estimate
+    control: Estimate
+    comparison: Comparison
+    strata: int  # strata with both groups
+    unmatched_treated: int  # treated in strata without any control: left out
+    control_n: int  # controls in the matched strata
+
+
+def matched_difference(strata: Iterable[tuple[int, int, int, int]]) -> MatchedDifference | None:
+    """Stratified (exactly matched) difference of proportions, weighted by the treated per stratum.
+
+    Each stratum is (treated successes, treated n, control successes, control n). Strata missing
+    either group are left out. With w_s = n1_s / Σ n1 over the kept strata:
+      difference = Σ w_s (p1_s − p0_s),
+      variance   = Σ w_s² (p1_s(1−p1_s)/n1_s + p0_s(1−p0_s)/n0_s),
+    the average effect on the treated of an exact-matching (coarsened exact matching) design; the
+    interval is ± Z95·√variance and the test a two-sided z-test. None when no stratum has both groups.
+    """
+    kept, unmatched = [], 0
+    for x1, n1, x0, n0 in strata:
+        if n1 < 0 or n0 < 0 or not 0 <= x1 <= n1 or not 0 <= x0 <= n0:
+            raise ValueError(f"Need 0 <= successes <= n in every stratum, got {(x1, n1, x0, n0)}")
+        if n1 and n0:
+            kept.append((x1, n1, x0, n0))
+        else:
+            unmatched += n1
+    if not kept:
+        return None
+    treated_n = sum(n1 for _, n1, _, _ in kept)
+    difference = control = variance = control_variance = 0.0
+    for x1, n1, x0, n0 in kept:
+        weight = n1 / treated_n
+        p1, p0 = x1 / n1, x0 / n0
+        difference += weight * (p1 - p0)
+        control += weight * p0
+        control_variance += weight**2 * p0 * (1 - p0) / n0
+        variance += weight**2 * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    se, control_se = math.sqrt(variance), math.sqrt(control_variance)
+    comparison = _z_comparison(difference, se, scale=100.0)
+    control_n = sum(n0 for _, _, _, n0 in kept)
+    return MatchedDifference(
+        difference=Estimate(
+            value=100.0 * difference,
+            n=treated_n + control_n,
+            ci_low=100.0 * max(difference - Z95 * se, -1.0),
+            ci_high=100.0 * min(difference + Z95 * se, 1.0),
+        ),
+        treated=proportion(sum(x1 for x1, _, _, _ in kept), treated_n),
+        control=Estimate(
+            value=100.0 * control,
+            n=control_n,
+            ci_low=100.0 * max(control - Z95 * control_se, 0.0),
+            ci_high=100.0 * min(control + Z95 * control_se, 1.0),
+        ),
+        comparison=comparison,
+        strata=len(kept),
+        unmatched_treated=unmatched,
+        control_n=control_n,
+    )

@@ -35,6 +35,7 @@ PAGES = [
     ("pages/3_Segments.py", "Segments", ":material/group:"),
     ("pages/4_Data.py", "Data", ":material/upload_file:"),
     ("pages/5_Comments.py", "Comments", ":material/forum:"),
+    ("pages/6_Follow-up.py", "Follow-up", ":material/call:"),
     ("pages/7_Audit.py", "Audit", ":material/policy:"),
 ]
 # The role a page needs when it is more than viewer; the page passes the same to setup_page(needs=...).

@@ -1,4 +1,4 @@
-"""python -m cx demo | import | metrics | bench | themes | report | alerts
+"""python -m cx demo | import | metrics | bench | themes | report | alerts | followups
 
 Each subcommand lives beside the code it drives and exposes
 `add_arguments(parser)` and `run(args) -> exit status`.
@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "themes": ("cx.cli.themes", "recompute the comments' languages, sentiment and themes"),
     "report": ("cx.cli.report", "make the PDF report of a deck or a page, optionally e-mailed"),
     "alerts": ("cx.cli.alerts", "check the alert rules on the latest data, optionally e-mail what fires"),
+    "followups": ("cx.cli.followups", "list, export or assign the follow-up queue"),
 }
 
 

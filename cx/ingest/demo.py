@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from cx.ingest import comments
+from cx.ingest.demo_followups import add_followup_history
 from cx.store.db import db_path, writing
 from cx.store.schema import JOURNEY_STAGES
 
@@ -811,6 +812,7 @@ def build_demo(
         with writing(building) as con:
             con.execute("SET enable_progress_bar = false")
             import_id = _load(con, c, names, it, rs)
+            add_followup_history(con, today, seed)
             con.execute("CHECKPOINT")
         if _wal(building).exists():
             raise RuntimeError(f"DuckDB left {_wal(building).name} behind after the checkpoint")

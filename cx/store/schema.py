@@ -50,6 +50,9 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "question",
 )
 
+# Follow-up queue: an item's status, in workflow order (see cx.store.followups for the allowed moves).
+FOLLOWUP_STATUSES: tuple[str, ...] = ("new", "contacted", "resolved", "no_response", "wont_fix")
+
 MIGRATIONS: list[list[str]] = [
     # 1: the data model
     [
@@ -240,6 +243,60 @@ MIGRATIONS: list[list[str]] = [
             as_of       TIMESTAMP,              -- frozen snapshot: only imports up to then; NULL = live data
             created_at  TIMESTAMP NOT NULL,
             updated_at  TIMESTAMP NOT NULL
+        )""",
+    ],
+    # 6: closing the loop. These tables belong to the people following up, not to any import: they have
+    # no import_id, so neither an import nor an undo ever touches them (an undone answer's follow-up
+    # stays, and shows again if the answer is imported again with the same id).
+    [
+        """CREATE TABLE followups (
+            response_id       VARCHAR PRIMARY KEY,  -- the answer followed up (no foreign key, see above)
+            customer_id       VARCHAR,
+            status            VARCHAR NOT NULL DEFAULT 'new'
+                              CHECK (status IN ('new', 'contacted', 'resolved', 'no_response', 'wont_fix')),
+            owner             VARCHAR,
+            contact_channel   VARCHAR,
+            notes             VARCHAR,
+            first_contact_at  TIMESTAMP,            -- first time someone reached out (answered or not)
+            closed_at         TIMESTAMP,
+            due_at            TIMESTAMP,            -- set by hand; NULL = from the SLA
+            version           INTEGER NOT NULL,     -- optimistic concurrency: +1 on every change
+            updated_at        TIMESTAMP NOT NULL,
+            updated_by        VARCHAR NOT NULL
+        )""",
+        "CREATE SEQUENCE followup_change_seq START 1",
+        # Every change to an item, the SLA or the actions: who, when, the values before and after.
+        """CREATE TABLE followup_changes (
+            change_id    INTEGER PRIMARY KEY,
+            subject      VARCHAR NOT NULL,      -- item | sla | action
+            response_id  VARCHAR,               -- the item, for subject = 'item'
+            action_id    INTEGER,               -- the action, for subject = 'action'
+            version      INTEGER,               -- the item's or setting's version after the change
+            changed_at   TIMESTAMP NOT NULL,
+            changed_by   VARCHAR NOT NULL,
+            before       JSON,
+            after        JSON
+        )""",
+        # The SLA policy (and any later follow-up setting) as JSON, versioned like an item.
+        """CREATE TABLE followup_settings (
+            name        VARCHAR PRIMARY KEY,
+            value       JSON NOT NULL,
+            version     INTEGER NOT NULL,
+            updated_at  TIMESTAMP NOT NULL,
+            updated_by  VARCHAR NOT NULL
+        )""",
+        "CREATE SEQUENCE followup_action_seq START 1",
+        # "You said, we did": what was done about a touchpoint or a theme, and when.
+        """CREATE TABLE followup_actions (
+            action_id    INTEGER PRIMARY KEY,
+            title        VARCHAR NOT NULL,
+            taken_on     DATE NOT NULL,
+            touchpoint   VARCHAR,
+            theme        VARCHAR,
+            metric       VARCHAR NOT NULL,      -- the metric its before/after test uses
+            description  VARCHAR,
+            recorded_at  TIMESTAMP NOT NULL,
+            recorded_by  VARCHAR NOT NULL
         )""",
     ],
 ]

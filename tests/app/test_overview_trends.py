@@ -24,13 +24,14 @@ def trends() -> AppTest:
 def test_overview_shows_six_tiles_with_n_and_a_sentence_each(demo_app_db):
     at = overview().run()
     assert not at.exception
-    assert sorted(m.label for m in at.metric) == sorted(
+    headline = [m.label for m in at.metric][:6]  # then the closing-the-loop figures (test_followup_page)
+    assert sorted(headline) == sorted(
         ["NPS", "CSAT", "CES", "90-day churn", "90-day retention", "First response (median)"]
     )
     sentences = [plain(md.value) for md in at.markdown if "the previous 90 days" in plain(md.value)]
     sentences = [s for s in sentences if not re.match(r"\d+\. ", s)]  # the briefing above the tiles numbers its lines
     assert len(sentences) == 6
-    assert sum(plain(c.value).startswith("n = ") for c in at.caption) == 6
+    assert sum(plain(c.value).startswith("n = ") for c in at.caption) == 6 + 3  # and the three follow-up tiles
 
 
 def test_overview_tiles_show_the_metric_layer_numbers(demo_app_db):

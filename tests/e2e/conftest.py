@@ -119,6 +119,8 @@ def wait_for_app(page: Page, timeout_ms: int = 60_000) -> None:
     """Until Streamlit has finished running the script: no spinner, the status widget idle."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
     page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=timeout_ms)
+    # The title comes first in a run: the state seen before it may have been from before the run began.
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
     page.wait_for_timeout(500)  # let Plotly finish drawing before a screenshot
 
 
