@@ -486,10 +486,18 @@ def customer_card(backend: ibis.BaseBackend, customer_id: str, limit: int = 5) -
     events = backend.table("interactions")
     events = events.filter(events.customer_id == customer_id)
     recent = events.order_by(ibis.desc("occurred_at")).limit(limit)
-    recent = recent.select("occurred_at", "touchpoint", "channel", "outcome", "response_time_s", "revenue")
+    recent = recent.select(
+        When="occurred_at",
+        Touchpoint="touchpoint",
+        Channel="channel",
+        Outcome="outcome",
+        **{"First response (s)": "response_time_s", "Revenue": "revenue"},
+    )
     answers = backend.table("responses")
     answers = answers.filter(answers.customer_id == customer_id).order_by(ibis.desc("responded_at")).limit(limit)
-    answers = answers.select("responded_at", "survey", "score", "touchpoint", "comment")
+    answers = answers.select(
+        When="responded_at", Survey="survey", Score="score", Touchpoint="touchpoint", Comment="comment"
+    )
     return {"interactions": recent.execute(), "answers": answers.execute()}
 
 

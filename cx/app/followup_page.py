@@ -117,7 +117,7 @@ def queue_view(filters: Filters, sla: followups.SlaPolicy, who: store.Actor) -> 
     statuses = pick_status.multiselect(
         "Status",
         list(FOLLOWUP_STATUSES),
-        default=[s for s in st.query_params.get_all("status") if s in FOLLOWUP_STATUSES] or list(OPEN),
+        default=list(OPEN),
         format_func=STATUS_LABELS.get,
         key="followup_status",
     )
@@ -127,7 +127,6 @@ def queue_view(filters: Filters, sla: followups.SlaPolicy, who: store.Actor) -> 
         "Owner", owner_options, format_func=lambda o: owner_labels.get(o, o), key="followup_owner"
     )
     overdue_only = pick_overdue.toggle("Overdue only", key="followup_overdue")
-    ui.remember(status=None)
     shown = followups.select(frame, statuses=statuses, owner=None if owner == "*" else owner, overdue_only=overdue_only)
     st.caption(f"{len(shown):,} of {len(frame):,} items shown. Pick a row to handle it.")
     table = followups.display_frame(shown, _now(sla))

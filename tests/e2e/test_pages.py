@@ -56,6 +56,7 @@ def test_overview_shows_six_tiles_with_sample_sizes(server: Server, page: Page):
     wait_for_app(page)
     tiles = page.locator("[data-testid='stMetric']")
     expect(tiles).to_have_count(6 + 3)  # the headline tiles, then the three closing-the-loop figures
+    screenshot(page, "overview-tiles")
     labels = " ".join(tiles.all_inner_texts()[:6])
     for name in ("NPS", "CSAT", "CES", "90-day churn", "90-day retention", "First response"):
         assert name in labels
