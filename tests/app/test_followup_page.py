@@ -155,3 +155,16 @@ def test_a_signed_in_editor_saves_under_their_own_address_with_their_role_in_the
         assert con.execute("SELECT who, role, action FROM audit_log WHERE action = 'follow-up'").fetchall() == [
             ("ana@example.com", "editor", "follow-up")
         ]
+
+
+def test_saving_the_sla_changes_the_due_dates_and_is_versioned(small):
+    at = open_page(PAGE, {**PERIOD, "view": "sla"})
+    assert not at.exception
+    at.number_input[0].set_value(12.0)
+    next(b for b in at.button if b.label == "Save the SLA").click().run()
+    assert not at.exception
+    with duckdb.connect(str(small), read_only=True) as con:
+        value, version = con.execute("SELECT value, version FROM followup_settings WHERE name = 'sla'").fetchone()
+    assert json.loads(value)["default_hours"] == 12.0 and version == 1
+    queue = open_page(PAGE, {**PERIOD, "item": "R1"})
+    assert any("Overdue: due 02 Mar 2026, 21:00" in e.value for e in queue.error)  # answered 09:00, + 12 h
