@@ -245,7 +245,7 @@ MIGRATIONS: list[list[str]] = [
             updated_at  TIMESTAMP NOT NULL
         )""",
     ],
-    # 6: closing the loop. These tables belong to the people following up, not to any import: they have
+    # 7: closing the loop. These tables belong to the people following up, not to any import: they have
     # no import_id, so neither an import nor an undo ever touches them (an undone answer's follow-up
     # stays, and shows again if the answer is imported again with the same id).
     [
