@@ -22,7 +22,7 @@ from cx.analysis import metrics, narrative, scope, stats, units
 from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 from cx.app import auth, safe
 from cx.app.safe import md
-from cx.store import db
+from cx.store import db, warehouse
 
 PAGES = [
     ("dashboard.py", "Overview", ":material/dashboard:"),
@@ -85,9 +85,10 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     The cache key includes the database file's version, so an import from the command line
     shows up on the next rerun without a restart, and what the signed-in person may see: the
     function reads through a backend limited to their customers, with personal data masked for
-    viewers (cx.analysis.scope).
+    viewers (cx.analysis.scope). With CX_WAREHOUSE set, the same functions run on the warehouse
+    instead (cx.store.warehouse).
     """
-    path = str(db.db_path())
+    path = db.source()
     person = auth.current_user()
     limit = person.scope if person else ()
     mask = person is None or not person.has("editor")  # viewers see personal data masked
@@ -159,6 +160,8 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
             if person.has(PAGE_NEEDS.get(path, "viewer")):
                 st.page_link(path, label=page_label, icon=icon, query_params=carried or None)
         st.divider()
+        if source := warehouse.configured():
+            st.caption(f"Figures from the warehouse {safe.md(warehouse.describe(source))} (read-only).")
     auth.sidebar(person)
     auth.check_page(person, needs, title)
     demo, span, options = query(page_context)
@@ -171,6 +174,20 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
                 "DEMO DATA", color="orange", icon=":material/science:", help="Import your own files on the Data page"
             )
     return current
+
+
+def warehouse_notice() -> bool:
+    """In warehouse mode, say where imports go instead of offering them here; True when it did."""
+    source = warehouse.configured()
+    if source is None:
+        return False
+    st.info(
+        f"This dashboard reads from the warehouse {safe.md(warehouse.describe(source))}, read-only. Load new data "
+        "with the warehouse's own pipelines, or import into a local database with `python -m cx import FILE` and "
+        "copy it there with `python -m cx warehouse push --to URL`.",
+        icon=":material/database:",
+    )
+    return True
 
 
 def _current_params() -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""python -m cx demo | import | metrics | bench | themes
+"""python -m cx demo | import | metrics | bench | themes | warehouse
 
 Each subcommand lives beside the code it drives and exposes
 `add_arguments(parser)` and `run(args) -> exit status`.
@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "metrics": ("cx.cli.metrics", "print the headline metrics"),
     "bench": ("cx.cli.bench", "time the dashboard's queries against baselines"),
     "themes": ("cx.cli.themes", "recompute the comments' languages, sentiment and themes"),
+    "warehouse": ("cx.cli.warehouse", "copy the local database into a warehouse (PostgreSQL, Spark, …)"),
 }
 
 
