@@ -101,9 +101,10 @@ def _usual_stage(events: ir.Table) -> pd.DataFrame:
     (Counted per pair rather than with MODE(), which Spark lacks and which breaks ties at random.)
     """
     pairs = events.group_by(["touchpoint", "journey_stage"]).aggregate(n=events.count()).execute()
-    if pairs.empty:
-        return pd.DataFrame({"touchpoint": [], "journey_stage": []})
-    pairs = pairs[pairs["journey_stage"].notna()].assign(order=lambda f: [_stage_order(s) for s in f["journey_stage"]])
+    pairs = pairs[pairs["journey_stage"].notna()]
+    if pairs.empty:  # keeps the columns' types, so the merge with the touchpoints still lines up
+        return pairs[["touchpoint", "journey_stage"]]
+    pairs = pairs.assign(order=lambda f: [_stage_order(s) for s in f["journey_stage"]])
     pairs = pairs.sort_values(["touchpoint", "n", "order", "journey_stage"], ascending=[True, False, True, True])
     usual = pairs.drop_duplicates("touchpoint")[["touchpoint", "journey_stage"]]
     return usual.reset_index(drop=True)
