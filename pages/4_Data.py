@@ -5,6 +5,8 @@ import streamlit as st
 from cx.app import data_page, ui
 
 ui.setup_page("Data", filters=False, needs="editor")
+if ui.warehouse_notice():
+    st.stop()
 st.caption(
     "Upload CSV, Excel or Parquet exports from your CRM, survey tool or help desk. We detect what each file "
     "holds and how its columns map; check the preview, then import. Re-importing a file adds nothing twice; "

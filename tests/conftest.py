@@ -13,6 +13,9 @@ import pytest
 from cx.store import db
 from cx.store.schema import CUSTOMER_COLUMNS, INTERACTION_COLUMNS, RESPONSE_COLUMNS
 
+# The engine fixture (DuckDB, PostgreSQL, Spark) and the servers it starts.
+pytest_plugins = ["tests.engines"]
+
 ROOT = Path(__file__).resolve().parents[1]
 # Real exports live in the shared folder beside the repository (/work/main → /work/shared), or two levels
 # up from a worktree (/work/wt/issue-N → /work/shared).

@@ -27,7 +27,8 @@ CSAT_GROUPS = ("Poor (1–2)", "Good (4–5)")
 
 
 def _int(expr: ir.BooleanValue) -> ir.IntegerValue:
-    return expr.cast("int64")
+    # CASE WHEN, not a cast: PostgreSQL cannot cast a boolean to an integer.
+    return expr.ifelse(1, 0)
 
 
 def _customer_scope(filters: Filters) -> Filters:
@@ -67,7 +68,6 @@ def touchpoints(backend: ibis.BaseBackend, filters: Filters, min_n: int = stats.
     volume = (
         events.group_by("touchpoint")
         .aggregate(
-            journey_stage=events.journey_stage.mode(),
             volume=events.count(),
             customers=events.customer_id.nunique(),
             response_median_s=events.response_time_s.median(),
@@ -75,6 +75,7 @@ def touchpoints(backend: ibis.BaseBackend, filters: Filters, min_n: int = stats.
         )
         .execute()
     )
+    volume = volume.merge(_usual_stage(events), on="touchpoint", how="left")
     current = _csat_counts(backend, filters, ["touchpoint"])
     previous = _csat_counts(backend, filters.previous(), ["touchpoint"])
 
@@ -92,6 +93,21 @@ def touchpoints(backend: ibis.BaseBackend, filters: Filters, min_n: int = stats.
         .execute()
     )
     return touchpoint_table(volume, current, previous, nps_counts, min_n)
+
+
+def _usual_stage(events: ir.Table) -> pd.DataFrame:
+    """Each touchpoint's most common journey stage; a tie goes to the earlier stage, so every engine agrees.
+
+    (Counted per pair rather than with MODE(), which Spark lacks and which breaks ties at random.)
+    """
+    pairs = events.group_by(["touchpoint", "journey_stage"]).aggregate(n=events.count()).execute()
+    pairs = pairs[pairs["journey_stage"].notna()]
+    if pairs.empty:  # keeps the columns' types, so the merge with the touchpoints still lines up
+        return pairs[["touchpoint", "journey_stage"]]
+    pairs = pairs.assign(order=lambda f: [_stage_order(s) for s in f["journey_stage"]])
+    pairs = pairs.sort_values(["touchpoint", "n", "order", "journey_stage"], ascending=[True, False, True, True])
+    usual = pairs.drop_duplicates("touchpoint")[["touchpoint", "journey_stage"]]
+    return usual.reset_index(drop=True)
 
 
 def touchpoint_table(
@@ -449,7 +465,7 @@ def experience_outcomes(backend: ibis.BaseBackend, filters: Filters, days: int =
         )
         .execute()
     )
-    return frame[columns]
+    return frame[columns].sort_values(["survey", "experience"]).reset_index(drop=True)
 
 
 def outcome_bars(outcomes: pd.DataFrame, survey: str) -> pd.DataFrame:

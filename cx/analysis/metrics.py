@@ -177,7 +177,8 @@ OVERVIEW_METRICS = ("nps", "csat", "ces", "churn_rate", "retention_rate", "first
 
 
 def _int(expr: ir.BooleanValue) -> ir.IntegerValue:
-    return expr.cast("int64")
+    # CASE WHEN, not a cast: PostgreSQL cannot cast a boolean to an integer.
+    return expr.ifelse(1, 0)
 
 
 def _survey_stats(table: ir.Table, keys: list[str]) -> ir.Table:
@@ -216,20 +217,68 @@ def _duration_stats(table: ir.Table, keys: list[str], column: str, target_s: flo
     )
 
 
-def _churn_stats(customers: ir.Table, keys: list[str], periods: pd.DataFrame) -> ir.Table:
-    """Customers active at each period's start and how many of them churned within it."""
-    spans = ibis.memtable(periods[["period", "period_start", "period_end"]])
-    joined = customers.cross_join(spans)
-    start, end = joined.period_start.cast("date"), joined.period_end.cast("date")
-    # A churned customer with no churn date cannot be placed in time, so period churn leaves it out.
-    dated = ~(joined.churned & joined.churn_date.isnull())
-    active = (
-        dated
-        & (joined.signup_date.isnull() | (joined.signup_date <= start))
-        & (joined.churn_date.isnull() | (joined.churn_date >= start))
+def _churn_stats(customers: ir.Table, periods: pd.DataFrame) -> pd.DataFrame:
+    """Per (period, group): customers active at the period's start, and how many of them churned within it.
+
+    Active at a start = signed up on or before it, not churned before it. The periods are
+    consecutive, so each customer is active from the first period starting on or after their
+    signup through the period holding their churn date. One query counts, per group, how many
+    customers enter and how many leave at each period (a few rows, no join with the periods);
+    the counts per period are running sums of those, in Python.
+    """
+    labels = [pd.Timestamp(p).date() for p in periods.period]
+    first_start, last_end = periods.period_start.iloc[0].date(), periods.period_end.iloc[-1].date()
+    grain = _grain_of(periods) if len(periods) > 1 else None
+
+    def bucket(day: ir.DateValue) -> ir.DateValue:
+        """The label of the period a date falls in (the one period, when there is no grain)."""
+        return day.truncate(GRAINS[grain]).cast("date") if grain else ibis.literal(labels[0], "date")
+
+    signup, churn = customers.signup_date, customers.churn_date
+    early = signup.isnull() | (signup <= first_start)
+    stays = churn.isnull() | (churn > last_end)
+    people = customers.mutate(
+        enter=ibis.ifelse(early, ibis.literal(labels[0], "date"), bucket(signup)),
+        # Signed up on a period's first day: active from that period; otherwise from the next one.
+        on_start=ibis.ifelse(early | (signup == bucket(signup)), 1, 0),
+        leave=ibis.ifelse(stays, ibis.literal(labels[-1], "date"), bucket(churn)),
+        left=ibis.ifelse(stays, 0, 1),
     )
-    churned = active & joined.churn_date.notnull() & (joined.churn_date <= end)
-    return joined.group_by(["period", *keys]).aggregate(customers=_int(active).sum(), churned=_int(churned).sum())
+    # A churned customer with no churn date cannot be placed in time, so period churn leaves it out.
+    dated = ~(people.churned & people.churn_date.isnull())
+    # Active at some period's start: one of the starts lies between signup and churn.
+    people = people.filter(
+        dated & (people.churn_date.isnull() | (people.churn_date >= first_start)) & (early | (people.leave >= signup))
+    )
+    columns = ("kind", "group", "label", "on_start", "n", "churned")
+    entering = people.group_by(["group", "enter", "on_start"]).aggregate(n=people.count())
+    leaving = people.group_by(["group", "leave"]).aggregate(n=people.count(), churned=people.left.sum())
+    groups = customers.select("group").distinct()
+    zero = ibis.literal(0, "int64")
+    frame = ibis.union(
+        entering.select(kind=ibis.literal("enter"), group="group", label="enter", on_start=entering.on_start.cast("int64"),
+                        n=entering.n.cast("int64"), churned=zero),
+        leaving.select(kind=ibis.literal("leave"), group="group", label="leave", on_start=zero,
+                       n=leaving.n.cast("int64"), churned=leaving.churned.cast("int64")),
+        groups.select(kind=ibis.literal("group"), group="group", label=ibis.literal(labels[0], "date"), on_start=zero,
+                      n=zero, churned=zero),
+    ).execute()  # fmt: skip
+    index = {label: i for i, label in enumerate(labels)}
+    rows = []
+    for group, part in frame.groupby("group", sort=True):
+        change, churned = [0] * (len(labels) + 1), [0] * len(labels)
+        for kind, label, on_start, n, left in part[list(columns[0:1] + columns[2:])].itertuples(index=False):
+            at = index.get(pd.Timestamp(label).date())
+            if kind == "enter" and at is not None:
+                change[min(at + (0 if on_start else 1), len(labels))] += int(n)
+            elif kind == "leave" and at is not None:
+                change[at + 1] -= int(n)
+                churned[at] += int(left)
+        active = 0
+        for at, period in enumerate(periods.period):
+            active += change[at]
+            rows.append({"period": period, "group": group, "customers": active, "churned": churned[at]})
+    return pd.DataFrame(rows, columns=["period", "group", "customers", "churned"])
 
 
 def _snapshot_stats(customers: ir.Table, keys: list[str]) -> ir.Table:
@@ -493,7 +542,7 @@ def _churn_frame(backend, key: str, filters: Filters, by: str | None, periods: p
         frame["basis"] = "snapshot"
         frame["months"] = float("nan")
     else:
-        frame = _churn_stats(customers, ["group"], periods).execute()
+        frame = _churn_stats(customers, periods)
         frame["basis"] = "period"
         spans = frame[["period"]].merge(periods, on="period", how="left")
         frame["months"] = ((spans.period_end - spans.period_start).dt.days + 1) / 30.4375
@@ -758,18 +807,25 @@ def cohort_retention(backend: ibis.BaseBackend, filters: Filters, months: int = 
         & (customers.signup_date <= filters.end)
         & ~(customers.churned & customers.churn_date.isnull())
     )
-    cohort = customers.mutate(cohort=customers.signup_date.truncate("M"))
-    ages = ibis.memtable(pd.DataFrame({"age": list(range(months + 1))}))
-    grid = cohort.cross_join(ages)
-    # Active k months on: not churned before the first day of the cohort month + k months.
-    checkpoint = grid.cohort.cast("date") + grid.age.as_interval("M")
-    active = grid.churn_date.isnull() | (grid.churn_date >= checkpoint)
-    frame = (
-        grid.group_by(["cohort", "age"])
-        .aggregate(customers=grid.count(), active=_int(active).sum(), checkpoint=checkpoint.max())
+    signup, churn = customers.signup_date, customers.churn_date
+    # Active k months on = not churned before the first day of the cohort month + k months, that is:
+    # churned (if at all) k or more calendar months after the signup month.
+    churn_age = (churn.year() - signup.year()) * 12 + churn.month() - signup.month()
+    counts = (
+        customers.group_by(cohort=signup.truncate("M").cast("date"), churn_age=churn_age)
+        .aggregate(n=customers.count())
         .execute()
     )
-    frame = frame[pd.to_datetime(frame["checkpoint"]) <= pd.Timestamp(filters.end)]
+    rows = []
+    for cohort, part in counts.groupby("cohort", sort=True):
+        start = pd.Timestamp(cohort)
+        total = int(part["n"].sum())
+        for age in range(months + 1):
+            if start + pd.DateOffset(months=age) > pd.Timestamp(filters.end):
+                break  # the cohort has not reached this age within the data
+            active = int(part.loc[part["churn_age"].isna() | (part["churn_age"] >= age), "n"].sum())
+            rows.append({"cohort": start, "age": age, "customers": total, "active": active})
+    frame = pd.DataFrame(rows, columns=["cohort", "age", "customers", "active"])
     frame["retention"] = 100 * frame["active"] / frame["customers"]
     frame["cohort"] = pd.to_datetime(frame["cohort"])
-    return frame.drop(columns="checkpoint").sort_values(["cohort", "age"]).reset_index(drop=True)
+    return frame.reset_index(drop=True)

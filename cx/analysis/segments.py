@@ -28,11 +28,14 @@ ADDITIVE = (
     "n", "promoters", "detractors", "top2", "easy", "total", "total_sq", "customers", "churned",
     "within_target", "revenue", "above",
 )  # fmt: skip
+# A plain decimal number, small enough for a double on every engine (1e400 is an error on PostgreSQL).
+NUMBER_PATTERN = r"^[-+]?([0-9]{1,15}[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]{1,2})?$"
 MAX_LEVELS = 30  # an attribute with more distinct values is an identifier or a measurement, not a segment
 
 
 def _int(expr: ir.BooleanValue) -> ir.IntegerValue:
-    return expr.cast("int64")
+    # CASE WHEN, not a cast: PostgreSQL cannot cast a boolean to an integer.
+    return expr.ifelse(1, 0)
 
 
 def _float(value) -> float | None:
@@ -219,7 +222,7 @@ def _target_per_customer(backend: ibis.BaseBackend, filters: Filters, target: st
         answers = answers.filter(answers.customer_id.notnull())
         return answers.group_by("customer_id").aggregate(y=answers.score.cast("float64").mean())
     people = flt.customers_with_events(backend, filters)
-    return people.select("customer_id", y=people.churned.cast("float64"))
+    return people.select("customer_id", y=people.churned.ifelse(1.0, 0.0))
 
 
 def drivers(backend: ibis.BaseBackend, filters: Filters, target: str = "nps", min_n: int = stats.MIN_N) -> pd.DataFrame:
@@ -282,7 +285,10 @@ def _attributes_long(backend: ibis.BaseBackend) -> ir.Table:
     parts.append(extra.select("customer_id", attribute=flt.ATTRIBUTE_PREFIX + extra.attribute, value=extra.value))
     long = ibis.union(*parts)
     long = long.filter(long.value.notnull() & (long.value != ""))
-    return long.mutate(number=long.value.try_cast("float64"))
+    # Only values written as plain numbers are numbers: PostgreSQL has no TRY_CAST, and a cast of
+    # any other text would fail the whole query rather than give NULL.
+    number = long.value.strip().re_search(NUMBER_PATTERN)
+    return long.mutate(number=number.ifelse(long.value.strip(), ibis.null("string")).cast("float64"))
 
 
 def correlation(n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float) -> float | None:

@@ -108,7 +108,7 @@ def _above_series_median(
     medians = events.group_by("group").aggregate(threshold=events[column].median())
     joined = events.join(medians, "group")
     joined = joined.mutate(period=joined.occurred_at.truncate(metrics.GRAINS[grain]))
-    above: ir.IntegerValue = (joined[column] > joined.threshold).cast("int64").sum()
+    above: ir.IntegerValue = (joined[column] > joined.threshold).ifelse(1, 0).sum()  # PostgreSQL casts no boolean
     frame = joined.group_by(["period", "group"]).aggregate(above=above).execute()
     frame["period"] = pd.to_datetime(frame["period"])
     return frame

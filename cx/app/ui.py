@@ -26,7 +26,7 @@ from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
 from cx.app import auth, present, reporting, safe
 from cx.app.safe import md
 from cx.reports import alerts, exports, views
-from cx.store import db, decks
+from cx.store import db, decks, warehouse
 
 PAGES = [
     ("dashboard.py", "Overview", ":material/dashboard:"),
@@ -93,10 +93,11 @@ def query(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     The cache key includes the database file's version, so an import from the command line
     shows up on the next rerun without a restart, and what the signed-in person may see: the
     function reads through a backend limited to their customers, with personal data masked for
-    viewers (cx.analysis.scope). A link or deck frozen `?as_of=` a moment reads a snapshot holding
+    viewers (cx.analysis.scope). With CX_WAREHOUSE set, the same functions run on the warehouse
+    instead (cx.store.warehouse). A link or deck frozen `?as_of=` a moment reads a snapshot holding
     only the data imported up to then (`db.pin`), so during a meeting an import changes nothing on screen.
     """
-    path = str(db.db_path())
+    path = db.source()
     person = auth.current_user()
     limit = person.scope if person else ()
     mask = person is None or not person.has("editor")  # viewers see personal data masked
@@ -192,6 +193,8 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
             if person.has(PAGE_NEEDS.get(path, "viewer")):
                 st.page_link(path, label=page_label, icon=icon, query_params=carried or None)
         st.divider()
+        if source := warehouse.configured():
+            st.caption(f"Figures from the warehouse {safe.md(warehouse.describe(source))} (read-only).")
     auth.sidebar(person)
     auth.check_page(person, needs, title)
     context = query(page_context)
@@ -298,6 +301,20 @@ def _open_slide(title: str, carried: dict[str, list[str]]) -> present.Position:
 
 def _page_path(title: str) -> str:
     return next((path for path, page_label, _ in PAGES if page_label == title), PAGES[0][0])
+
+
+def warehouse_notice() -> bool:
+    """In warehouse mode, say where imports go instead of offering them here; True when it did."""
+    source = warehouse.configured()
+    if source is None:
+        return False
+    st.info(
+        f"This dashboard reads from the warehouse {safe.md(warehouse.describe(source))}, read-only. Load new data "
+        "with the warehouse's own pipelines, or import into a local database with `python -m cx import FILE` and "
+        "copy it there with `python -m cx warehouse push --to URL`.",
+        icon=":material/database:",
+    )
+    return True
 
 
 def _current_params() -> dict[str, list[str]]:

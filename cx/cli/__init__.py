@@ -1,4 +1,4 @@
-"""python -m cx demo | import | metrics | bench | themes | report | alerts | followups
+"""python -m cx demo | import | metrics | bench | themes | report | alerts | followups | warehouse
 
 Each subcommand lives beside the code it drives and exposes
 `add_arguments(parser)` and `run(args) -> exit status`.
@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "report": ("cx.cli.report", "make the PDF report of a deck or a page, optionally e-mailed"),
     "alerts": ("cx.cli.alerts", "check the alert rules on the latest data, optionally e-mail what fires"),
     "followups": ("cx.cli.followups", "list, export or assign the follow-up queue"),
+    "warehouse": ("cx.cli.warehouse", "copy the local database into a warehouse (PostgreSQL, Spark, …)"),
 }
 
 

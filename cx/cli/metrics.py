@@ -14,15 +14,18 @@ import json
 import math
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from cx.analysis import metrics
 from cx.analysis.filters import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS, EVENT_FIELDS, Filters
-from cx.store import db
+from cx.store import db, warehouse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="database file (default: $CX_DB or data/cx.duckdb)")
+    parser.add_argument(
+        "--db", help="database file or warehouse URL (default: $CX_WAREHOUSE, else $CX_DB or data/cx.duckdb)"
+    )
     parser.add_argument("--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD (inclusive)")
     parser.add_argument(
@@ -208,12 +211,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    path = db.db_path(args.db)
-    if not path.exists():
-        print(f"error: no database at {path}; build one with `python -m cx demo` or import a file", file=sys.stderr)
+    source = db.source(args.db)  # a file, or a warehouse URL ($CX_WAREHOUSE or --db postgresql://…)
+    if not warehouse.is_url(source) and not Path(source).exists():
+        print(f"error: no database at {source}; build one with `python -m cx demo` or import a file", file=sys.stderr)
         return 1
     try:
-        with db.reading(path) as backend:
+        with db.reading(source) as backend:
             start, end = default_range(backend)
             filters = Filters.build(args.start or start, args.end or end, **where)
             result = compute(backend, filters, args.compare_previous)

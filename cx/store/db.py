@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import ibis
 
+from cx.store import warehouse
 from cx.store.schema import MIGRATIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -138,13 +139,33 @@ def writing(
         con.close()
 
 
+def source(explicit: str | os.PathLike | None = None) -> str:
+    """Where figures are read from: an explicit path or warehouse URL, else $CX_WAREHOUSE, else the file."""
+    if explicit is not None:
+        return str(explicit) if warehouse.is_url(explicit) else str(db_path(explicit))
+    return warehouse.configured() or str(db_path())
+
+
 @contextmanager
 def reading(
     path: str | os.PathLike | None = None, *, timeout_s: float | None = None, as_of: datetime | None = None
 ) -> Iterator[ibis.BaseBackend]:
-    """A read-only Ibis backend over the file for the duration of the block; with `as_of`, a frozen snapshot."""
-    path = ensure_database(path)
-    con = connect(path, read_only=True, timeout_s=timeout_s)
+    """A read-only Ibis backend for the duration of the block: the DuckDB file, or a warehouse URL.
+
+    With `as_of`, the file is read as a frozen snapshot (`pin`). A warehouse is loaded by pipelines
+    that keep no import history here, so it is always read live."""
+    chosen = source(path)
+    if warehouse.is_url(chosen):
+        with warehouse.reading(chosen) as backend:
+            yield backend
+        return
+    # One opening when the schema is current (the usual case); migrate first only when it is not.
+    con = connect(chosen, read_only=True, timeout_s=timeout_s) if Path(chosen).exists() else None
+    if con is None or schema_version(con) != len(MIGRATIONS):
+        if con is not None:
+            con.close()
+        ensure_database(chosen)
+        con = connect(chosen, read_only=True, timeout_s=timeout_s)
     try:
         if as_of is not None:
             pin(con, as_of)
@@ -188,9 +209,16 @@ def pin(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:
     return sorted(tables)
 
 
-def data_version(path: str | os.PathLike | None = None) -> tuple[int, ...]:
-    """Changes whenever the file is written; cached results are keyed on it."""
-    path = db_path(path)
+def data_version(path: str | os.PathLike | None = None) -> tuple:
+    """Changes whenever the data changes; cached results are keyed on it.
+
+    For the file: its and its WAL's modification times and sizes. For a warehouse, loaded by
+    pipelines we do not see: a clock that ticks every CX_WAREHOUSE_REFRESH seconds.
+    """
+    chosen = source(path)
+    if warehouse.is_url(chosen):
+        return warehouse.data_version(chosen)
+    path = Path(chosen)
     stamps: list[int] = []
     for candidate in (path, path.with_name(path.name + ".wal")):
         try:

@@ -12,6 +12,9 @@ from cx.analysis.filters import Filters
 from cx.store import db
 from tests.conftest import build_db
 
+# The metric suite: every test here runs on DuckDB, PostgreSQL and Spark (tests/engines.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 PERIOD = Filters.build(date(2026, 4, 1), date(2026, 4, 30))  # previous period: 2 – 31 March
 
 

@@ -14,6 +14,9 @@ from cx.analysis.filters import Filters
 from cx.store import db
 from tests.conftest import build_db
 
+# The metric suite: every test here runs on DuckDB, PostgreSQL and Spark (tests/engines.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 JAN = Filters.build(date(2026, 1, 1), date(2026, 1, 31))
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
+import pytest
 
 from cx.analysis import metrics, trends
 from cx.analysis.filters import Filters
 from cx.store import db
 from tests.conftest import build_db
+
+# The metric suite: every test here runs on DuckDB, PostgreSQL and Spark (tests/engines.py).
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 def test_a_week_the_data_has_only_begun_is_so_far_and_one_cut_by_the_range_is_partial():
