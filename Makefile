@@ -36,12 +36,14 @@ $(DB): | $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(PY) -m cx demo --db $(DB) --force
 
-# The Debian packages in debian-packages.txt, installed when missing.
+# The Debian packages in debian-packages.txt, installed when missing. (Slim images drop /usr/share/man,
+# and the JDK's post-install step fails without man1 there.)
 system:
 	@missing=$$(sed 's/#.*//' debian-packages.txt | xargs -r -n1 sh -c 'dpkg -s "$$0" >/dev/null 2>&1 || echo "$$0"'); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
 	else echo "The tests need these Debian packages: $$missing. Run 'sudo apt-get install $$missing' and try again."; exit 1; fi; \
+	$$SUDO mkdir -p /usr/share/man/man1; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null
 
 lint: $(VENV)/.dev
@@ -59,7 +61,8 @@ test: $(VENV)/.dev system lint
 test-fast: $(VENV)/.dev
 	$(PY) -m pytest -q -m "not e2e and not slow"
 
-bench: $(VENV)/.runtime
+# Builds (once) and measures the 1M and 10M demo databases; writes bench/results/. Takes a while.
+bench: $(VENV)/.dev
 	$(PY) -m cx bench
 
 clean:

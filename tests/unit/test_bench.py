@@ -1,0 +1,69 @@
+"""The benchmark compares like with like: its raw-SQL and pandas baselines give our metric layer's figures.
+
+Speed itself is never asserted here (that is what `python -m cx bench` reports); what is tested is
+that the baselines compute the same numbers, and that the report says which targets are missed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cx.cli import bench, bench_figures
+
+
+@pytest.fixture(scope="module")
+def three_ways(demo_db) -> dict[str, dict]:
+    return {way: bench_figures.measure(str(demo_db), way, 1) for way in ("metric", "sql", "pandas")}
+
+
+@pytest.mark.parametrize("key", [key for key, _ in bench_figures.FIGURES])
+def test_raw_sql_and_pandas_give_the_metric_layers_figure(three_ways, key):
+    ours = three_ways["metric"]["figures"][key]["value"]
+    assert ours is not None and ours != {}  # a figure that exists in the demo data, not an empty comparison
+    for way in ("sql", "pandas"):
+        theirs = three_ways[way]["figures"][key]["value"]
+        if isinstance(ours, dict):
+            # The metric layer also shows anonymous answers as a group of their own; the rest must match.
+            assert set(theirs) <= set(ours) and len(theirs) >= len(ours) - 1, way
+            for group, value in theirs.items():
+                assert value == pytest.approx(ours[group], rel=1e-9), f"{way}, {group}"
+        else:
+            assert theirs == pytest.approx(ours, rel=1e-9), way
+
+
+def test_the_pandas_way_reports_its_load_and_frames(three_ways):
+    pandas = three_ways["pandas"]
+    assert pandas["load_s"] > 0
+    assert pandas["frames_mib"] > 0
+    assert pandas["peak_mib"] >= pandas["frames_mib"]
+
+
+def result_with(filter_change_s: float, cold_s: float) -> dict:
+    page = {"name": "Journey", "cold_s": cold_s, "warm_s": 0.01, "filter_change_s": filter_change_s, "peak_mib": 300}
+    return {"interactions": 10_000_000, "pages": [page]}
+
+
+def test_a_page_slower_than_the_target_is_reported_as_missed_by_name():
+    found = {t["target"]: t for t in bench.targets(result_with(filter_change_s=1.4, cold_s=2.5))}
+    missed = found["every page < 1 s after a filter change"]
+    assert missed["met"] is False and "Journey 1.40 s" in missed["measured"]
+    assert found["every page < 3 s cold"]["met"] is True
+
+
+def test_the_markdown_report_lists_every_target_with_met_or_missed():
+    result = {
+        **result_with(filter_change_s=0.4, cold_s=3.5),
+        "repeat": 5,
+        "taken_at": "2026-12-01 15:00 UTC",
+        "commit": "abc1234",
+        "machine": "2 cores",
+        "load_before": 3.0,
+        "load_after": 4.0,
+        "under_load": True,
+    }
+    result["targets"] = bench.targets(result)
+    table = bench.markdown(result)
+    assert "| Journey | 3.50 s | 0.010 s | 0.40 s | 300 MiB |" in table
+    assert "| every page < 3 s cold | slowest: Journey 3.50 s | **no** |" in table
+    assert "| every page < 1 s after a filter change | slowest: Journey 0.40 s | yes |" in table
+    assert "taken under load" in table
