@@ -3,6 +3,7 @@
 from cx.app import followup_page, ui
 
 filters = ui.setup_page("Follow-up")
+followup_page.require_local_database()
 who = followup_page.actor()
 sla, sla_version = followup_page.policy()
 view = followup_page.view()

@@ -33,8 +33,17 @@ import ibis.expr.types as ir
 from cx.access import ATTRIBUTE_PREFIX, Scope
 from cx.analysis import personal
 
-# Hold no customer rows: the same for everyone. Theme names and rules are a leader's words, not data.
-OPEN_TABLES = ("imports", "schema_version", "theme_names", "theme_rules")
+# Hold no customer rows, so the same for everyone: theme names and rules (a leader's words), saved decks,
+# the follow-up SLA and the actions taken.
+OPEN_TABLES = (
+    "imports",
+    "schema_version",
+    "theme_names",
+    "theme_rules",
+    "decks",
+    "followup_settings",
+    "followup_actions",
+)
 _PROCESS_SALT = secrets.token_hex(16)  # pseudonyms before any import has made the database's salt
 
 

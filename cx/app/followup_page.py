@@ -20,7 +20,7 @@ from cx.analysis.filters import Filters
 from cx.app import auth, ui
 from cx.app.safe import md
 from cx.reports import exports
-from cx.store import db
+from cx.store import db, warehouse
 from cx.store import followups as store
 from cx.store.followup_rules import MOVES, OPEN, STATUS_LABELS
 from cx.store.schema import FOLLOWUP_STATUSES
@@ -695,8 +695,24 @@ def sla_view(sla: followups.SlaPolicy, version: int, who: store.Actor) -> None:
 # --- the Overview ------------------------------------------------------------------------------
 
 
+def available() -> bool:
+    """Follow-ups are the team's own work, kept in the local file: a read-only warehouse has none."""
+    return warehouse.configured() is None
+
+
+def require_local_database() -> None:
+    """The Follow-up page in warehouse mode: say why there is no queue, and draw nothing else."""
+    if not available():
+        st.info("The follow-up queue lives in the dashboard's own database, and this dashboard reads a warehouse "
+                "(read-only). Run the follow-up queue on a dashboard over a local database.",
+                icon=":material/database:")  # fmt: skip
+        st.stop()
+
+
 def overview_tiles(filters: Filters) -> None:
     """The closing-the-loop figures on the Overview, under its filters."""
+    if not available():
+        return
     sla, _ = policy()
     if not ui.query(followups.has_followups):
         return
@@ -710,6 +726,8 @@ def overview_tiles(filters: Filters) -> None:
 
 def mark_actions(figure, filters: Filters, split: str | None):
     """The trend with the "you said, we did" actions of its touchpoints marked where they happened."""
+    if not available():
+        return figure
     chosen = followups.actions_for_trend(ui.query(followups.actions), filters, split)
     chosen = chosen[(chosen["taken_on"] >= filters.start) & (chosen["taken_on"] <= filters.end)]
     return charts.mark_actions(figure, chosen)
@@ -717,6 +735,8 @@ def mark_actions(figure, filters: Filters, split: str | None):
 
 def action_results(filters: Filters, split: str | None) -> None:
     """Under a trend: each marked action's before/after test."""
+    if not available():
+        return
     chosen = followups.actions_for_trend(ui.query(followups.actions), filters, split)
     chosen = chosen[(chosen["taken_on"] >= filters.start) & (chosen["taken_on"] <= filters.end)]
     for action in chosen.to_dict("records"):

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from cx.store.db import connect, ensure_database, writing
+from cx.store.db import connect, db_path, ensure_database, writing
 
 MAX_NAME = 80
 
@@ -66,6 +66,8 @@ def save(deck: Deck, db: str | os.PathLike | None = None) -> Deck:
 
 
 def load(name: str, db: str | os.PathLike | None = None) -> Deck | None:
+    if not db_path(db).exists():
+        return None  # looking for a deck never creates a database (warehouse mode has no local file)
     con = connect(ensure_database(db), read_only=True)
     try:
         row = con.execute(
@@ -79,6 +81,8 @@ def load(name: str, db: str | os.PathLike | None = None) -> Deck | None:
 
 
 def names(db: str | os.PathLike | None = None) -> list[str]:
+    if not db_path(db).exists():
+        return []
     con = connect(ensure_database(db), read_only=True)
     try:
         return [r[0] for r in con.execute("SELECT name FROM decks ORDER BY lower(name)").fetchall()]
