@@ -334,7 +334,7 @@ def deck_panel(database, pages: list[tuple[str, str, str]], page_path: str, para
                         )
                     )
                 slides.append(view)
-                deck = decks.save(Deck(name, tuple(slides), deck.as_of if deck else None), database)
+                deck = _save(Deck(name, tuple(slides), deck.as_of if deck else None), database, "added a view")
                 st.session_state["cx_present_deck_choice"] = deck.name
                 st.rerun()
             except ValueError as problem:
@@ -355,11 +355,12 @@ def deck_panel(database, pages: list[tuple[str, str, str]], page_path: str, para
                     auth.require("editor", "saving a deck")
                     slides = list(deck.slides)
                     slides[index], slides[target] = slides[target], slides[index]
-                    decks.save(Deck(deck.name, tuple(slides), deck.as_of), database)
+                    _save(Deck(deck.name, tuple(slides), deck.as_of), database, f"moved slide {index + 1} {direction}")
                     st.rerun()
             if remove.button("", icon=":material/close:", key=f"cx_present_remove_{index}", help="Remove"):
                 auth.require("editor", "saving a deck")
-                decks.save(Deck(deck.name, deck.slides[:index] + deck.slides[index + 1 :], deck.as_of), database)
+                _save(Deck(deck.name, deck.slides[:index] + deck.slides[index + 1 :], deck.as_of), database,
+                      f"removed slide {index + 1}")  # fmt: skip
                 st.rerun()
         frozen = st.toggle(
             "Freeze the figures",
@@ -369,9 +370,8 @@ def deck_panel(database, pages: list[tuple[str, str, str]], page_path: str, para
         )
         if frozen != (deck.as_of is not None):
             auth.require("editor", "saving a deck")
-            decks.save(
-                Deck(deck.name, deck.slides, datetime.now().replace(microsecond=0) if frozen else None), database
-            )
+            moment = datetime.now().replace(microsecond=0) if frozen else None
+            _save(Deck(deck.name, deck.slides, moment), database, "froze its figures" if frozen else "unfroze it")
             st.rerun()
         if deck.as_of:
             st.caption(f"Frozen at {describe_moment(deck.as_of)}.")
@@ -382,8 +382,16 @@ def deck_panel(database, pages: list[tuple[str, str, str]], page_path: str, para
         if st.button("Delete this deck", icon=":material/delete:", key="cx_present_delete"):
             auth.require("editor", "deleting a deck")
             decks.delete(deck.name, database)
+            auth.record("deck", deck.name, rows=len(deck.slides), detail={"change": "deleted"})
             st.session_state.pop("cx_present_deck_choice", None)
             st.rerun()
+
+
+def _save(deck: Deck, database, change: str) -> Deck:
+    """Store the deck and write who changed it, and how, to the audit trail."""
+    saved = decks.save(deck, database)
+    auth.record("deck", saved.name, rows=len(saved.slides), detail={"change": change})
+    return saved
 
 
 def freeze_toggle() -> None:

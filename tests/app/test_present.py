@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 
+import duckdb
 import pytest
 
 from cx.app import present
@@ -85,6 +86,9 @@ def test_adding_the_view_on_screen_to_a_new_deck_stores_it_after_the_overview(wr
     assert [s.page for s in saved.slides] == ["dashboard.py", "pages/1_Trends.py"]
     assert saved.slides[1].params["metric"] == ["csat"]
     assert saved.slides[0].params == {"from": ["2026-09-01"], "to": ["2026-11-30"]}
+    with duckdb.connect(str(writable_demo), read_only=True) as con:
+        logged = con.execute("SELECT action, what, rows FROM audit_log WHERE action = 'deck'").fetchall()
+    assert logged == [("deck", "Monday review", 2)]
 
 
 def test_moving_a_slide_up_reorders_the_deck(writable_demo):
