@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, Server, free_port, screenshot, wait_for_app
 
@@ -157,16 +157,16 @@ def test_a_tls_client_asking_for_another_name_gets_no_certificate(proxy):
 
 
 @pytest.fixture(scope="module")
-def named_browser(proxy) -> Iterator[Browser]:
-    """Chromium that finds cx.test, intranet.test and elsewhere.test at 127.0.0.1."""
+def named_browser(browser: Browser) -> Iterator[Browser]:
+    """Chromium that finds cx.test, intranet.test and elsewhere.test at 127.0.0.1 (launched by the session's
+    Playwright: a second sync_playwright() cannot run beside it)."""
     names = [HOST, "intranet.test", "elsewhere.test"]
     rules = ", ".join(f"MAP {name} 127.0.0.1" for name in names)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"]
-        )
-        yield launched
-        launched.close()
+    launched = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"]
+    )
+    yield launched
+    launched.close()
 
 
 @pytest.fixture
