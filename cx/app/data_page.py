@@ -15,6 +15,7 @@ from cx import access, ingest
 from cx.app import auth
 from cx.app.safe import md
 from cx.ingest import mapping as fields
+from cx.reports import exports
 from cx.store import db
 
 KINDS = {
@@ -199,7 +200,7 @@ def _show_result(result: ingest.ImportResult) -> None:
         rejects = ingest.rejected_rows(result.import_id, db=db.db_path())
         st.download_button(
             "Download rejected rows (CSV)",
-            rejects.to_csv(index=False).encode("utf-8"),
+            exports.csv_bytes(rejects),
             file_name=f"rejected-{result.import_id}.csv",
             mime="text/csv",
             key=f"rejects_{result.import_id}",
@@ -240,7 +241,7 @@ def history() -> None:
         pick, download = st.columns([3, 2], vertical_alignment="bottom")
         chosen = pick.selectbox("Rejected rows of an import", list(names), format_func=names.get, key="rejects_pick")
         rejects = ingest.rejected_rows(chosen, db=db.db_path())
-        download.download_button("Download them (CSV)", rejects.to_csv(index=False).encode("utf-8"),
+        download.download_button("Download them (CSV)", exports.csv_bytes(rejects),
                                  file_name=f"rejected-{chosen}.csv", mime="text/csv", key="rejects_history",
                                  icon=":material/download:", on_click=auth.record_export,
                                  args=(f"rejected-{chosen}.csv", len(rejects)))  # fmt: skip
@@ -269,7 +270,10 @@ def _undo(import_id: int) -> None:
         removed = ingest.undo_import(import_id, db=db.db_path(), actor=auth.actor(person), only_by=only_by)
     except ingest.UndoRefused as refusal:
         auth.record("refused", f"undoing import #{import_id}", detail={"reason": str(refusal)}, person=person)
-        st.error(str(refusal), icon=":material/lock:")
+        st.error(md(refusal), icon=":material/lock:")
+        return
+    except db.DatabaseBusy as busy:  # another import or undo is writing: nothing was changed
+        st.warning(md(busy), icon=":material/hourglass_top:")
         return
     st.session_state["undo_message"] = f"Import #{import_id} undone: {removed:,} records removed."
     st.rerun()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import math
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -19,9 +20,10 @@ from streamlit.errors import StreamlitDuplicateElementKey
 
 from cx import charts
 from cx.analysis import metrics, narrative, scope, stats, units
-from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
-from cx.app import auth, safe
+from cx.analysis.filters import ATTRIBUTE_PREFIX, EARLIEST, FILTER_FIELDS, Filters, latest, link_notes
+from cx.app import auth, guard, safe
 from cx.app.safe import md
+from cx.reports import exports
 from cx.store import db, warehouse
 
 PAGES = [
@@ -150,6 +152,7 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         layout="wide",
         initial_sidebar_state="auto",  # collapsed on a phone, open on a desktop
     )
+    guard.install()  # from here on, a failure on this page shows a plain message with a reference, no trace
     st.markdown(CSS, unsafe_allow_html=True)  # our constant style sheet, the only HTML we ever send
     person = auth.signed_in()
     chosen = scope.within(_current_params(), person.scope)  # the filters always include the person's scope
@@ -221,8 +224,11 @@ def sidebar_filters(
     state on a page switch, so widgets cannot be trusted to carry filters themselves.)
     """
     requested = Filters.from_query_params(params)
+    notes = link_notes(params)
     first, last = span if span else (date.today() - timedelta(days=365), date.today())
-    if not params.get("from"):  # no dates chosen: the last 90 days of data, not of the calendar
+    first, last = max(first, EARLIEST), max(min(last, latest()), EARLIEST)  # a stray date far out in the data
+    unusable = any("cannot be used" in note for note in notes)
+    if not params.get("from") or unusable:  # no dates chosen: the last 90 days of data, not of the calendar
         requested = Filters.default(today=last).with_values(**dict(requested.where))
     state = st.session_state
     picking = isinstance(state.get("filter_dates"), tuple | list) and len(state["filter_dates"]) == 1
@@ -240,6 +246,8 @@ def sidebar_filters(
             args=(requested,),
             help="Figures cover this period; changes compare it with the previous period of equal length.",
         )
+        for note in notes:
+            (st.error if unusable else st.warning)(md(note), icon=":material/event_busy:")
         for field_name in FILTER_FIELDS:
             state[f"filter_{field_name}"] = list(requested.values(field_name))
             st.multiselect(
@@ -295,12 +303,15 @@ def page_param(name: str, options: list[str], default: str) -> str:
     return value if value in options else default
 
 
-def number_param(name: str, default: float) -> float:
-    """A numeric page-level choice from the URL; the default when missing or malformed."""
+def number_param(name: str, default: float, low: float | None = None, high: float | None = None) -> float:
+    """A numeric page-level choice from the URL, kept within low … high; the default when missing or malformed."""
     try:
-        return float(st.query_params.get(name, default))
+        value = float(st.query_params.get(name, default))
     except ValueError:
         return default
+    if not math.isfinite(value):
+        return default
+    return min(max(value, low if low is not None else value), high if high is not None else value)
 
 
 def remember(**values: str | None) -> None:
@@ -388,7 +399,7 @@ def figure(fig: go.Figure, frame: pd.DataFrame, name: str, *, key: str | None = 
     event = chart(fig, key=key, on_select=on_select)
     st.download_button(
         "Download data (CSV)",
-        frame.to_csv(index=False).encode("utf-8"),
+        exports.csv_bytes(frame),  # the one CSV writer: formulas in data made inert
         file_name=f"{name}.csv",
         mime="text/csv",
         icon=":material/download:",
