@@ -15,6 +15,7 @@ from cx import access, ingest
 from cx.app import auth
 from cx.app.safe import md
 from cx.ingest import mapping as fields
+from cx.ingest import validate
 from cx.reports import exports
 from cx.store import db
 
@@ -40,6 +41,7 @@ def _analyse(
     digest: str,
     db_file: str,
     data_version: tuple,  # the plan looks at stored customer ids, so it changes with the data
+    any_date: bool = False,
 ) -> ingest.ImportPlan:
     return ingest.analyse(
         content,
@@ -49,6 +51,7 @@ def _analyse(
         sheet=sheet or None,
         date_order=date_order or None,
         db=db_file,
+        any_date=any_date,
     )
 
 
@@ -82,6 +85,7 @@ def file_section(upload) -> None:
             digest,
             str(db.db_path()),
             db.data_version(),
+            bool(st.session_state.get(_key(upload, "any_date"))),
         )
     if plan.sheets and len(plan.sheets) > 1:
         choose_sheet.selectbox(
@@ -124,6 +128,21 @@ def file_section(upload) -> None:
         st.dataframe(pd.DataFrame(plan.errors), hide_index=True)
     else:
         st.success("Every row passed the checks.", icon=":material/check_circle:")
+    if plan.implausible_dates or st.session_state.get(_key(upload, "any_date")):
+        st.checkbox(
+            f"Accept dates before {validate.EARLIEST_DATE:%Y} or more than a year ahead ({plan.implausible_dates:,} "
+            "rows have one): they are right in this file",
+            key=_key(upload, "any_date"),
+        )
+    if plan.conflicts:
+        st.warning(
+            f"{plan.conflicts:,} customers in this file are already stored with other values (first of them "
+            "below). Choose what happens to them; an undo of this import gives the stored values back.",
+            icon=":material/call_split:",
+        )
+        st.dataframe(pd.DataFrame(plan.conflict_examples), hide_index=True)
+        st.radio("Customers already stored", list(ingest.ON_CONFLICT), format_func=lambda c: ingest.ON_CONFLICT[c].capitalize(),
+                 key=_key(upload, "conflict"))  # fmt: skip
     if st.button(f"Import {name}", type="primary", key=_key(upload, "import"), icon=":material/upload:"):
         _import(upload, content, plan, kind, overrides)
     result = st.session_state.get(_key(upload, "result"))
@@ -172,6 +191,8 @@ def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, override
             date_order=st.session_state.get(_key(upload, "dates")) or None,
             progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text),
             actor=auth.actor(person),
+            on_conflict=st.session_state.get(_key(upload, "conflict")) or "keep",
+            any_date=bool(st.session_state.get(_key(upload, "any_date"))),
         )
     except ingest.ImportRefused as refusal:
         bar.empty()
@@ -192,7 +213,8 @@ def _show_result(result: ingest.ImportResult) -> None:
     rejected.metric("Rejected", f"{result.rejected:,}")
     st.success(
         f"Import #{result.import_id}: {result.rows:,} rows in the file = {result.imported:,} imported + "
-        f"{result.duplicates:,} already stored + {result.rejected:,} rejected. The dashboard shows them now.",
+        f"{result.duplicates:,} already stored + {result.rejected:,} rejected. The dashboard shows them now."
+        + (f" {result.updated:,} stored customers took this file's values." if result.updated else ""),
         icon=":material/task_alt:",
     )
     if result.rejected:
@@ -213,7 +235,11 @@ def _show_result(result: ingest.ImportResult) -> None:
 def history() -> None:
     """Every import, newest first, with a way to undo one."""
     st.subheader("Import history")
-    imports = ingest.import_history(db=db.db_path())
+    try:
+        imports = ingest.import_history(db=db.db_path())
+    except db.DatabaseBusy as busy:  # an import or undo is writing: the history is back in a moment
+        st.warning(md(busy), icon=":material/hourglass_top:")
+        return
     if imports.empty:
         st.caption("Nothing imported yet.")
         return

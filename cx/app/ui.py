@@ -226,7 +226,9 @@ def sidebar_filters(
     requested = Filters.from_query_params(params)
     notes = link_notes(params)
     first, last = span if span else (date.today() - timedelta(days=365), date.today())
-    first, last = max(first, EARLIEST), max(min(last, latest()), EARLIEST)  # a stray date far out in the data
+    if last > latest():  # a stray date far in the future: the data's present is today, not that day
+        last = max(date.today(), first)
+    first, last = max(first, EARLIEST), max(min(last, latest()), EARLIEST)
     unusable = any("cannot be used" in note for note in notes)
     if not params.get("from") or unusable:  # no dates chosen: the last 90 days of data, not of the calendar
         requested = Filters.default(today=last).with_values(**dict(requested.where))

@@ -64,6 +64,10 @@ class ImportPlan:
     rows: int = 0
     problems: str | None = None
     notes: list[str] = field(default_factory=list)
+    any_date: bool = False  # the user accepted dates outside 1900 … a year ahead (validate.date_window)
+    implausible_dates: int = 0  # rows rejected for a date outside that window
+    conflicts: int = 0  # customers of the file already stored with other values (the user chooses: load.ON_CONFLICT)
+    conflict_examples: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
     source_format: str | None = None

@@ -80,7 +80,8 @@ def test_a_response_target_that_is_no_number_of_hours_falls_back_or_is_clamped(f
     assert 0.25 <= at.number_input(key="trend_target").value <= 720.0
 
 
-def test_a_failure_on_a_page_shows_a_plain_message_with_a_reference(tmp_path, use_database):
+def test_a_failure_on_a_page_shows_a_plain_message_with_a_reference(tmp_path, use_database, monkeypatch):
+    monkeypatch.setenv("CX_TEST_GUARD", "1")  # the guard as it runs on a real server
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(b"this is not a DuckDB file" * 100)
     use_database(broken)
