@@ -69,7 +69,7 @@ def hostile_db(path: Path, today: datetime | None = None) -> Path:
         attributes.append(dict(customer_id=customer, attribute=PAYLOADS[c % 2], value=PAYLOADS[(c + 3) % 8]))
         for k in range(6):
             n = c * 6 + k
-            when = end - timedelta(days=n % 170, hours=k)
+            when = end - timedelta(days=n % 80, hours=k)  # inside the default 90 days: every chart has data
             touchpoint = PAYLOADS[n % len(PAYLOADS)]
             interactions.append(
                 dict(interaction_id=f"{SHORT[n % len(SHORT)]}-{n}", customer_id=customer, occurred_at=when,

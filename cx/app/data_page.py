@@ -6,7 +6,12 @@ The engine is cx.ingest; this module only shows its answers and collects the use
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +20,7 @@ from cx import access, ingest
 from cx.app import auth
 from cx.app.safe import md
 from cx.ingest import mapping as fields
-from cx.ingest import validate
+from cx.ingest import validate, worker
 from cx.reports import exports
 from cx.store import db
 
@@ -30,29 +35,50 @@ IGNORE = "ignore"
 MAX_UPLOAD_MB = int(os.environ.get("CX_MAX_UPLOAD_MB", "200"))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _analyse(
-    content: bytes,
-    file_name: str,
-    kind: str,
-    mapping: tuple,
-    sheet: str,
-    date_order: str,
-    digest: str,
-    db_file: str,
-    data_version: tuple,  # the plan looks at stored customer ids, so it changes with the data
-    any_date: bool = False,
-) -> ingest.ImportPlan:
-    return ingest.analyse(
-        content,
-        file_name=file_name,
-        kind=kind or None,
-        mapping=dict(mapping) or None,
-        sheet=sheet or None,
-        date_order=date_order or None,
-        db=db_file,
-        any_date=any_date,
-    )
+# Analyses shared by every session (an upload's plan depends only on the file, the choices and the data),
+# as st.cache_data would keep them; they run in a child process (cx.ingest.worker), which a cache-decorated
+# function could not wait for while the page stays live.
+_PLANS: OrderedDict[tuple, ingest.ImportPlan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+MAX_PLANS = 32
+
+
+def _analyse(upload, content: bytes, digest: str, options: dict) -> ingest.ImportPlan | None:
+    """The plan for this upload and these choices: cached, or analysed now with a Cancel button beside it.
+
+    None when the user cancelled (the page then offers to analyse again)."""
+    key = (digest, upload.name, json.dumps(options, sort_keys=True), str(db.db_path()), db.data_version())
+    with _PLANS_LOCK:
+        if key in _PLANS:
+            _PLANS.move_to_end(key)
+            return _PLANS[key]
+    cancelled = _key(upload, "cancelled")
+    if st.session_state.get(cancelled):
+        st.info(f"Reading {md(upload.name)} was cancelled.", icon=":material/cancel:")
+        st.button("Read it again", key=_key(upload, "again"), on_click=st.session_state.pop, args=(cancelled, None))
+        return None
+    with tempfile.TemporaryDirectory(prefix="cx-upload-") as folder:
+        path = Path(folder) / ("upload" + Path(upload.name).suffix.lower())
+        path.write_bytes(content)
+        job = worker.start(path, file_name=upload.name, db=str(db.db_path()), **options)
+        progress, cancel = st.empty(), st.empty()
+        cancel.button("Cancel", key=_key(upload, "cancel"), icon=":material/cancel:",
+                      on_click=st.session_state.__setitem__, args=(cancelled, True))  # fmt: skip
+        try:
+            while not job.done(0.25):  # each redraw lets Streamlit stop this run when the user clicks Cancel
+                progress.caption(f"Reading {md(upload.name)}… {job.elapsed:.0f} s (we stop after {job.budget_s:.0f} s)")
+            plan = job.result()
+        except worker.AnalysisStopped as stopped:
+            return ingest.ImportPlan(upload.name, problems=stopped.message)  # not kept: it may go through later
+        finally:
+            job.cancel()  # a no-op when it finished; ends the child when this run was stopped
+            progress.empty()
+            cancel.empty()
+    with _PLANS_LOCK:
+        _PLANS[key] = plan
+        while len(_PLANS) > MAX_PLANS:
+            _PLANS.popitem(last=False)
+    return plan
 
 
 def _key(upload, name: str) -> str:
@@ -74,19 +100,17 @@ def file_section(upload) -> None:
     choose_kind, choose_sheet, choose_dates = st.columns(3)
     kind = choose_kind.selectbox("What the file holds", list(KINDS), format_func=KINDS.get, key=_key(upload, "kind"))
     overrides = st.session_state.get(_key(upload, "overrides"), {})
-    with st.spinner(f"Reading {name}…"):
-        plan = _analyse(
-            content,
-            upload.name,
-            kind,
-            tuple(sorted(overrides.items())),
-            st.session_state.get(_key(upload, "sheet"), ""),
-            st.session_state.get(_key(upload, "dates"), ""),
-            digest,
-            str(db.db_path()),
-            db.data_version(),
-            bool(st.session_state.get(_key(upload, "any_date"))),
-        )
+    options = {
+        "kind": kind or None,
+        "mapping": dict(sorted(overrides.items())) or None,
+        "sheet": st.session_state.get(_key(upload, "sheet")) or None,
+        "date_order": st.session_state.get(_key(upload, "dates")) or None,
+        "any_date": bool(st.session_state.get(_key(upload, "any_date"))),
+        "encoding": st.session_state.get(_key(upload, "encoding")) or None,
+    }
+    plan = _analyse(upload, content, digest, options)
+    if plan is None:
+        return
     if plan.sheets and len(plan.sheets) > 1:
         choose_sheet.selectbox(
             "Sheet",
@@ -118,6 +142,15 @@ def file_section(upload) -> None:
     )
     for note in plan.notes:
         st.info(md(note), icon=":material/info:")
+    if plan.not_utf8 or st.session_state.get(_key(upload, "encoding")):
+        st.radio(
+            "The file's text is written in",
+            ["", "utf-8", "cp1252", "latin-1"],
+            horizontal=True,
+            key=_key(upload, "encoding"),
+            format_func={"": "UTF-8, other lines Windows-1252 (as read)", "utf-8": "UTF-8 (reject other lines)",
+                         "cp1252": "Windows-1252 throughout", "latin-1": "Latin-1 throughout"}.get,
+        )  # fmt: skip
     _mapping_editor(upload, plan, overrides)
     with st.expander(f"Preview: the first {len(plan.preview)} rows as they will be stored", expanded=False):
         st.dataframe(plan.preview, hide_index=True)
@@ -193,6 +226,7 @@ def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, override
             actor=auth.actor(person),
             on_conflict=st.session_state.get(_key(upload, "conflict")) or "keep",
             any_date=bool(st.session_state.get(_key(upload, "any_date"))),
+            encoding=st.session_state.get(_key(upload, "encoding")) or None,
         )
     except ingest.ImportRefused as refusal:
         bar.empty()

@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date-order", choices=("mdy", "dmy"), help="for dates like 03/04/2025: month or day first")
     parser.add_argument("--strict", action="store_true", help="import nothing from a file with any rejected row")
     parser.add_argument(
+        "--encoding",
+        choices=("utf-8", "cp1252", "latin-1"),
+        help="read a text file in this encoding throughout (default: UTF-8 line by line, Windows-1252 for a "
+        "line that is not UTF-8, and said so)",
+    )
+    parser.add_argument(
         "--any-date",
         action="store_true",
         help="accept dates before 1900 or more than a year ahead (otherwise those rows are rejected)",
@@ -93,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = import_file(Path(file), file_name=name, db=args.db, kind=args.kind, mapping=mapping or None,
                                  sheet=args.sheet, date_order=args.date_order, strict=args.strict,
-                                 actor=actor, on_conflict=args.on_conflict, any_date=args.any_date)  # fmt: skip
+                                 actor=actor, on_conflict=args.on_conflict, any_date=args.any_date,
+                                 encoding=args.encoding)  # fmt: skip
         except UsageError as error:
             print(f"{name}: {error.message}", file=sys.stderr)
             return 2

@@ -36,13 +36,14 @@ class ImportResult:
 
 
 def _checked_plan(
-    con, workdir, source, file_name, kind, mapping, sheet, date_order, db, *, importing=False, any_date: bool = False
+    con, workdir, source, file_name, kind, mapping, sheet, date_order, db, *, importing=False, any_date: bool = False,
+    encoding: str | None = None,
 ) -> ImportPlan:
-    staged, profiles = stage(con, workdir, source, file_name, sheet)
+    staged, profiles = stage(con, workdir, source, file_name, sheet, encoding)
     known_ids = None if db is None else lambda: load.known_customer_ids(db)
     plan = build_plan(con, staged, profiles, file_name, kind=kind, mapping=mapping, date_order=date_order,
                       known_ids=known_ids)  # fmt: skip
-    plan.any_date = any_date
+    plan.any_date, plan.not_utf8, plan.encoding = any_date, staged.not_utf8, staged.encoding
     if plan.problems is None:
         rules = personal_rules.rules(settings.get(personal_rules.SETTING, db=db) if db else None)
         plan.personal = personal.find(con, plan, rules)
@@ -60,7 +61,8 @@ def _checked_plan(
 
 
 def analyse(source, *, file_name: str, kind=None, mapping: dict[str, str] | None = None, sheet=None,
-            date_order=None, errors: int = 20, db=None, any_date: bool = False) -> ImportPlan:  # fmt: skip
+            date_order=None, errors: int = 20, db=None, any_date: bool = False,
+            encoding: str | None = None) -> ImportPlan:  # fmt: skip
     """Read, detect, map and check a file without changing the CX database.
 
     With `db` (a path), a column whose values are customer ids already stored there is proposed
@@ -68,7 +70,7 @@ def analyse(source, *, file_name: str, kind=None, mapping: dict[str, str] | None
     with staging_database() as (con, workdir):
         try:
             plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db,
-                                 any_date=any_date)  # fmt: skip
+                                 any_date=any_date, encoding=encoding)  # fmt: skip
         except ImportRefused as refusal:
             return ImportPlan(file_name, problems=refusal.message)
         if plan.problems is None and not plan.ambiguous_dates:
@@ -98,12 +100,13 @@ def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str
                 date_order=None, strict: bool = False, imported_by: str | None = None,
                 progress: Callable[[float, str], None] | None = None,
                 actor: audit.Actor | None = None, on_conflict: str = "keep",
-                any_date: bool = False) -> ImportResult:  # fmt: skip
+                any_date: bool = False, encoding: str | None = None) -> ImportResult:  # fmt: skip
     """Import one file in one transaction; raises ImportRefused when nothing of it can be imported.
 
     `actor` is who imports (recorded in the audit trail in the same transaction, and as imported_by).
     `on_conflict`: what to do with customers already stored (load.ON_CONFLICT: keep, replace, merge).
-    `any_date`: accept dates outside 1900 … a year ahead (otherwise such rows are rejected, with the reason)."""
+    `any_date`: accept dates outside 1900 … a year ahead (otherwise such rows are rejected, with the reason).
+    `encoding`: read a text file as utf-8, cp1252 or latin-1 throughout, instead of line by line."""
     if on_conflict not in load.ON_CONFLICT:
         raise UsageError(
             f'Unknown choice for stored customers "{on_conflict}": use one of {", ".join(load.ON_CONFLICT)}.'
@@ -112,7 +115,7 @@ def import_file(source, *, file_name: str, db=None, kind=None, mapping: dict[str
     with staging_database() as (con, workdir):
         report(0.05, f"Reading {file_name}")
         plan = _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db_path(db),
-                             importing=True, any_date=any_date)  # fmt: skip
+                             importing=True, any_date=any_date, encoding=encoding)  # fmt: skip
         if plan.problems:
             raise ImportRefused(plan.problems)
         if plan.ambiguous_dates:
