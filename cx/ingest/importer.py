@@ -35,10 +35,8 @@ class ImportResult:
         return {k: v for k, v in asdict(self).items() if k in keys}
 
 
-def _checked_plan(
-    con, workdir, source, file_name, kind, mapping, sheet, date_order, db, *, importing=False, any_date: bool = False,
-    encoding: str | None = None,
-) -> ImportPlan:
+def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_order, db, *, importing=False,
+                  any_date: bool = False, encoding: str | None = None) -> ImportPlan:  # fmt: skip
     staged, profiles = stage(con, workdir, source, file_name, sheet, encoding)
     known_ids = None if db is None else lambda: load.known_customer_ids(db)
     plan = build_plan(con, staged, profiles, file_name, kind=kind, mapping=mapping, date_order=date_order,
