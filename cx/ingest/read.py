@@ -22,6 +22,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 import duckdb
 import pyarrow as pa
@@ -540,8 +541,33 @@ def check_workbook(path: Path, file_name: str) -> None:
             ) from None
 
 
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\br:id=\"([^\"]*)\"")
+_RELATION = re.compile(rb"<Relationship\b[^>]*?\bId=\"([^\"]*)\"[^>]*?\bTarget=\"([^\"]*)\"")
+_PART_SMALL = 1 << 20  # workbook.xml and its relations list the sheets: a few kB in any real workbook
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet part's name as Excel shows it ("xl/worksheets/sheet1.xml" -> "Data"), where the workbook says."""
+
+    def small(name: str) -> bytes:
+        try:
+            with archive.open(name) as part:
+                return part.read(_PART_SMALL)
+        except (KeyError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError):
+            return b""
+
+    targets = {rid: target for rid, target in _RELATION.findall(small("xl/_rels/workbook.xml.rels"))}
+    names = {}
+    for name, rid in _SHEET.findall(small("xl/workbook.xml")):
+        target = targets.get(rid, b"").decode(errors="replace").lstrip("/")
+        part = target if target.startswith("xl/") else f"xl/{target}"
+        names[part] = unescape(name.decode(errors="replace"))
+    return names
+
+
 def _measure_parts(archive: zipfile.ZipFile, file_name: str, budget: int) -> None:
     expanded = 0
+    sheet_names = _sheet_names(archive)
     for info in archive.infolist():
         sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
         rows = columns = row_tags = widest = in_row = 0
@@ -565,11 +591,11 @@ def _measure_parts(archive: zipfile.ZipFile, file_name: str, budget: int) -> Non
                 in_row += len(_CELL.findall(first))
                 for cells in others:
                     widest, in_row, row_tags = max(widest, in_row), len(_CELL.findall(cells)), row_tags + 1
-                _check_grid(file_name, info.filename, max(columns, widest, in_row), max(rows, row_tags))
+                sheet_name = sheet_names.get(info.filename, info.filename.rsplit("/", 1)[-1].removesuffix(".xml"))
+                _check_grid(file_name, f'sheet "{sheet_name}"', max(columns, widest, in_row), max(rows, row_tags))
 
 
-def _check_grid(file_name: str, part: str, columns: int, rows: int) -> None:
-    sheet = part.rsplit("/", 1)[-1].removesuffix(".xml")
+def _check_grid(file_name: str, sheet: str, columns: int, rows: int) -> None:
     if columns > MAX_COLUMNS:
         raise ImportRefused(
             f'The workbook "{file_name}" has a cell in column {columns:,} of {sheet}; we read at most '
