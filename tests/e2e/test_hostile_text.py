@@ -26,6 +26,7 @@ VIEWS = [
     "Segments?metric=nps&by=segment",
     "Segments?metric=csat&by=" + quote("attr." + PAYLOADS[1]),
     "Data",
+    "Comments",
     # A link someone sends: filters that are payloads themselves.
     "Journey?" + urlencode({"segment": PAYLOADS[2], "touchpoint": PAYLOADS[4]}),
     "?" + urlencode([("segment", PAYLOADS[0]), ("segment", PAYLOADS[5]), ("region", PAYLOADS[3])]),
@@ -113,7 +114,13 @@ def test_an_upload_named_and_filled_with_payloads_stays_text(
     screenshot(page, "hostile-upload")
 
 
-DOWNLOADS = ["Trends?metric=csat&grain=month&split=touchpoint", "Journey", "Segments?metric=nps&by=region", "Data"]
+DOWNLOADS = [
+    "Trends?metric=csat&grain=month&split=touchpoint",
+    "Journey",
+    "Segments?metric=nps&by=region",
+    "Data",
+    "Comments",
+]
 
 
 def formula_cells(content: bytes) -> tuple[list[str], int]:
