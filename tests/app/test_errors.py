@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import open_page, plain
+from tests.app.conftest import ROOT, open_page, plain
 from tests.conftest import build_db, hold_database
 
-PAGES = [None, "pages/1_Trends.py", "pages/2_Journey.py", "pages/3_Segments.py", "pages/4_Data.py"]
+# Every page there is, new ones included: None is the entry page (Overview).
+PAGES = [None, *sorted(f"pages/{page.name}" for page in (ROOT / "pages").glob("*.py"))]
 
 
 def shown(at: AppTest) -> str:
