@@ -39,7 +39,7 @@ def test_a_workbook_with_a_cell_at_xfd1048576_is_refused_before_it_is_expanded()
     corner = rewritten(SMALL, lambda x: x.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'))  # fmt: skip
     assert len(corner) < 2000
     problem, _ = refused(corner, "corner.xlsx")
-    assert "column 16,384 of sheet \"Data\"" in problem and "at most 1,000 columns" in problem
+    assert 'column 16,384 of sheet "Data"' in problem and "at most 1,000 columns" in problem
 
 
 def test_a_sheet_spanning_too_many_cells_is_refused_with_the_limit():
