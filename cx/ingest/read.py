@@ -396,19 +396,19 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
 def _encoding_notes(scan: TextScan, encoding: str) -> list[str]:
     """Plain words on how the text was read: never a silent transcoding."""
     notes = []
-    lines = ", ".join(f"{n:,}" for n in scan.not_utf8) + (" …" if scan.not_utf8_count > len(scan.not_utf8) else "")
+    one = scan.not_utf8_count == 1
+    listed = ", ".join(f"{n:,}" for n in scan.not_utf8) + (" …" if scan.not_utf8_count > len(scan.not_utf8) else "")
+    lines = f"line {listed}" if one else f"lines {listed}"
+    count = f"{scan.not_utf8_count:,} of {scan.lines:,} lines {'is' if one else 'are'} not UTF-8"
     if scan.not_utf8_count and encoding == "mixed":
         notes.append(
-            f"{scan.not_utf8_count:,} of {scan.lines:,} lines are not UTF-8 (lines {lines}); they were read as "
-            "Windows-1252 and the rest as UTF-8. If the whole file is in another encoding, choose it."
+            f"{count} ({lines}); {'it was' if one else 'they were'} read as Windows-1252 and the rest as UTF-8. "
+            "If the whole file is in another encoding, choose it."
         )
     elif scan.not_utf8_count and encoding in ("cp1252", "latin-1"):
-        notes.append(
-            f"The file is not UTF-8 ({scan.not_utf8_count:,} lines are not); it was read as {ENCODINGS[encoding]}."
-        )
+        notes.append(f"The file is not UTF-8 ({count}); it was read as {ENCODINGS[encoding]}.")
     elif scan.not_utf8_count and encoding == "utf-8":
-        notes.append(f"Read as UTF-8 as chosen: the {scan.not_utf8_count:,} lines that are not UTF-8 (lines {lines}) "
-                     "are rejected, with the reason.")  # fmt: skip
+        notes.append(f"Read as UTF-8 as chosen: {count} ({lines}), rejected with the reason.")
     if scan.nuls:
         notes.append(f"{scan.nuls:,} NUL characters (a byte 0, invisible) were removed from the text.")
     return notes

@@ -146,7 +146,9 @@ def names(db) -> set[str]:
 def test_one_cp1252_line_in_a_utf8_file_is_read_as_such_and_named_leaving_the_rest_intact(db_file):
     plan = analyse(mostly_utf8(), file_name="people.csv")
     assert plan.not_utf8 == 1 and plan.encoding == "mixed"
-    assert any(note.startswith("1 of 51 lines are not UTF-8 (lines 22)") for note in plan.notes)
+    assert any(
+        note.startswith("1 of 51 lines is not UTF-8 (line 22); it was read as Windows-1252") for note in plan.notes
+    )
     import_file(mostly_utf8(), file_name="people.csv", db=db_file)
     assert names(db_file) == {"Zoë Müller", "Café Crème"}  # not "ZoÃ« MÃ¼ller"
 
