@@ -32,7 +32,7 @@ if metric_key == "response_within_target":
         "Target for the first response (hours)",
         0.25,
         720.0,
-        ui.number_param("target_h", 4.0),
+        ui.number_param("target_h", 4.0, 0.25, 720.0),
         step=0.25,
         key="trend_target",
     )

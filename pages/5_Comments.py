@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cx.analysis import comments, metrics
-from cx.app import comments_page, ui
+from cx.app import auth, comments_page, ui
 from cx.reports import exports
 
 filters = ui.setup_page("Comments")
@@ -21,7 +21,8 @@ comments_page.comment_list(frame, total, view)
 if total:
     export = ui.query(comments.export_frame, filters, view)
     st.download_button("Download these comments (CSV, masked)", exports.csv_bytes(export),
-                       file_name="comments.csv", mime="text/csv", icon=":material/download:")  # fmt: skip
+                       file_name="comments.csv", mime="text/csv", icon=":material/download:",
+                       on_click=auth.record_export, args=("comments.csv (Comments page)", len(export)))  # fmt: skip
 
 st.subheader("Themes and what they cost")
 comments_page.impact_section(filters, view)

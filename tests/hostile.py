@@ -21,8 +21,13 @@ PAYLOADS = [
     f"![pwn](https://{EVIL}/pwn.png) Returns",
     f'<a href="https://{EVIL}/pwn">Chat</a>',
     ":red[**pwn**] $x^2$ Web",
+    # What a spreadsheet would run: the CSV downloads must hand these over as text.
+    '=HYPERLINK("https://evil.example/pwn","Support")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1)+Billing",
 ]
-SHORT = ["<b>pwn</b>", f"https://{EVIL}/pwn", "<svg onload=alert(1)>", "# pwn", "*pwn* _pwn_", "=HYPERLINK(1)"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SHORT = ["<b>pwn</b>", f"https://{EVIL}/pwn", "<svg onload=alert(1)>", "# pwn", "*pwn* _pwn_", "=HYPERLINK(1)", "-1+2"]
 
 # What a page must never contain once the payloads are on it (evaluated in the browser).
 FIND_INJECTED = """() => {
@@ -57,14 +62,14 @@ def hostile_db(path: Path, today: datetime | None = None) -> Path:
         text = PAYLOADS[c % len(PAYLOADS)]
         customer = f"{SHORT[c % len(SHORT)]}-{c}"
         customers.append(
-            dict(customer_id=customer, name=text, segment=PAYLOADS[c % 4], region=PAYLOADS[4 + c % 4],
+            dict(customer_id=customer, name=text, segment=PAYLOADS[c % 4], region=PAYLOADS[8 + c % 3],
                  plan=SHORT[c % len(SHORT)], signup_date=(end - timedelta(days=400 + c)).date(),
                  churn_date=(end - timedelta(days=c)).date() if c % 5 == 0 else None, churned=c % 5 == 0)
         )  # fmt: skip
         attributes.append(dict(customer_id=customer, attribute=PAYLOADS[c % 2], value=PAYLOADS[(c + 3) % 8]))
         for k in range(6):
             n = c * 6 + k
-            when = end - timedelta(days=n % 170, hours=k)
+            when = end - timedelta(days=n % 80, hours=k)  # inside the default 90 days: every chart has data
             touchpoint = PAYLOADS[n % len(PAYLOADS)]
             interactions.append(
                 dict(interaction_id=f"{SHORT[n % len(SHORT)]}-{n}", customer_id=customer, occurred_at=when,

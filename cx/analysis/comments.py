@@ -176,8 +176,12 @@ def _theme_names(backend: ibis.BaseBackend, response_ids: list[str]) -> list[lis
 def export_frame(backend: ibis.BaseBackend, filters: Filters, view: CommentView, limit: int = 50_000) -> pd.DataFrame:
     """Every matching comment (up to `limit`) for a download, masked like the screen."""
     table = matching(backend, filters, view).order_by(ibis.desc("responded_at")).limit(limit)
+    # The customer's name as the page shows it: through `backend`, so masked for a viewer (cx.analysis.scope).
+    customers = backend.table("customers").select("customer_id", "name")
+    table = table.left_join(customers, table.customer_id == customers.customer_id).drop("customer_id_right")
     frame = table.select("response_id", "responded_at", "survey", "score", "comment", "touchpoint", "channel",
-                         "customer_id", "language", "sentiment", "sentiment_label").execute()  # fmt: skip
+                         "customer_id", "name", "language", "sentiment", "sentiment_label")  # fmt: skip
+    frame = frame.order_by(ibis.desc("responded_at"), "response_id").execute()
     frame["comment"] = frame["comment"].map(privacy.mask_text)
     return frame
 

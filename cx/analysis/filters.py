@@ -19,6 +19,61 @@ EVENT_FIELDS = ("channel", "journey_stage", "touchpoint")
 FILTER_FIELDS = CUSTOMER_FIELDS + ("channel", "journey_stage")  # shown in the sidebar
 ATTRIBUTE_PREFIX = "attr."
 DEFAULT_DAYS = 90
+# The dates a view may cover. A link or a command line asking for year 1 or 9999 is clamped to
+# these, so date arithmetic (the previous period, the day after the end) stays inside the calendar.
+EARLIEST = date(1900, 1, 1)
+AHEAD = timedelta(days=366)  # the latest day a view may cover, counted from today
+MAX_VALUE_LENGTH = 500  # a filter value from a link: longer than any name we store is not a name
+MAX_VALUES = 200  # values per field
+
+
+def latest(today: date | None = None) -> date:
+    """The last day a view may cover: a year after today."""
+    return (today or date.today()) + AHEAD
+
+
+class PeriodError(ValueError):
+    """A period that cannot be shown (not a date, or ending before it starts); the message says why."""
+
+
+def parse_period(
+    start: str | date | None, end: str | date | None, default: tuple[date, date], today: date | None = None
+) -> tuple[tuple[date, date], list[str]]:
+    """(first day, last day) from what a user wrote, clamped to EARLIEST … latest(), and a note per clamp.
+
+    A missing day takes the default's. Raises PeriodError for text that is not a date and for a
+    period that ends before it starts."""
+    notes: list[str] = []
+    low, high = EARLIEST, latest(today)
+
+    def as_date(value: str | date | None, fallback: date, name: str) -> date:
+        if value is None or value == "":
+            return fallback
+        if isinstance(value, date):
+            chosen = value
+        else:
+            try:
+                chosen = date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise PeriodError(f'"{value}" is not a date: write the {name} day as YYYY-MM-DD.') from None
+        if low <= chosen <= high:
+            return chosen
+        clamped = min(max(chosen, low), high)
+        notes.append(
+            f"The {name} day {chosen.isoformat()} is outside the dates we show ({low.isoformat()} to "
+            f"{high.isoformat()}), so {clamped.isoformat()} was used."
+        )
+        return clamped
+
+    first, last = as_date(start, default[0], "first"), as_date(end, default[1], "last")
+    if first > last:
+        raise PeriodError(f"The period ends ({last.isoformat()}) before it starts ({first.isoformat()}).")
+    return (first, last), notes
+
+
+def clean_value(value: object) -> str:
+    """A filter value from a link or a command line: without NUL or other control characters, of bounded length."""
+    return "".join(ch for ch in str(value) if ch.isprintable())[:MAX_VALUE_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -59,8 +114,10 @@ class Filters:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Filters:
-        """The period of equal length just before this one, same other filters."""
-        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
+        """The period of equal length just before this one, same other filters (never before the calendar's start)."""
+        back = timedelta(days=min(self.days, (self.start - date.min).days))
+        end = self.start - timedelta(days=1) if self.start > date.min else self.start
+        return replace(self, start=self.start - back, end=end)
 
     @property
     def customer_filters(self) -> dict[str, tuple[str, ...]]:
@@ -87,36 +144,51 @@ class Filters:
 
     @classmethod
     def from_query_params(cls, params: Mapping[str, str | list[str]], today: date | None = None) -> Filters:
-        """Tolerant: a malformed or missing date falls back to the default range."""
+        """Tolerant: a malformed, missing or reversed period falls back to the default one, a date
+        outside EARLIEST … latest() is clamped (`link_notes` says what was changed, for the page to show)."""
         default = cls.default(today)
-
-        def as_list(value: str | list[str]) -> list[str]:
-            return [value] if isinstance(value, str) else list(value)
-
-        def as_date(name: str, fallback: date) -> date:
-            try:
-                return date.fromisoformat(as_list(params[name])[0])
-            except (KeyError, IndexError, ValueError):
-                return fallback
-
-        start, end = as_date("from", default.start), as_date("to", default.end)
-        if start > end:
-            start, end = end, start
+        try:
+            (start, end), _ = parse_period(_first(params, "from"), _first(params, "to"), (default.start, default.end),
+                                           today)  # fmt: skip
+        except PeriodError:
+            start, end = default.start, default.end
         where = {
-            name: as_list(value)
+            clean_value(name): [clean_value(v) for v in _as_list(value)[:MAX_VALUES]]
             for name, value in params.items()
             if name in CUSTOMER_FIELDS + EVENT_FIELDS or name.startswith(ATTRIBUTE_PREFIX)
         }
         return cls(start=start, end=end).with_values(**where)
 
 
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _first(params: Mapping[str, str | list[str]], name: str) -> str | None:
+    values = _as_list(params.get(name, []))
+    return values[0] if values else None
+
+
+def link_notes(params: Mapping[str, str | list[str]], today: date | None = None) -> list[str]:
+    """What a link asked for that could not be shown as asked, in plain words (empty when all is well)."""
+    if not params.get("from") and not params.get("to"):
+        return []
+    default = Filters.default(today)
+    try:
+        _, notes = parse_period(_first(params, "from"), _first(params, "to"), (default.start, default.end), today)
+    except PeriodError as error:
+        return [f"{error} This link's dates cannot be used, so the default period is shown instead."]
+    return notes
+
+
 # --- applying filters as Ibis expressions ------------------------------------------------------
 
 
 def _period_predicate(column: ir.TimestampColumn, start: date, end: date) -> ir.BooleanColumn:
-    return (column >= ibis.timestamp(start.isoformat())) & (
-        column < ibis.timestamp((end + timedelta(days=1)).isoformat())
-    )
+    after_start = column >= ibis.timestamp(start.isoformat())
+    if end >= date.max:  # no day after the last day of the calendar: everything from the start
+        return after_start
+    return after_start & (column < ibis.timestamp((end + timedelta(days=1)).isoformat()))
 
 
 def customers(backend: ibis.BaseBackend, filters: Filters) -> ir.Table:

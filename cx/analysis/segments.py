@@ -51,7 +51,9 @@ def versus_rest(
     """One row per segment: the metric with n and interval, the rest's value, the difference and its test."""
     frame = metrics.sufficient_stats(backend, key, filters, by=by)
     if key in DURATION_METRICS:
-        frame = frame.merge(_above_pooled_median(backend, key, filters, by), on="group", how="left")
+        above = _above_pooled_median(backend, key, filters, by)
+        above = above.astype({"group": frame["group"].dtype})  # an empty period gives an untyped, empty frame
+        frame = frame.merge(above, on="group", how="left")
         frame["above"] = frame["above"].fillna(0)
     return rest_comparison(frame, key, min_n)
 

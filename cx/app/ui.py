@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -22,8 +23,8 @@ from streamlit.errors import StreamlitDuplicateElementKey
 
 from cx import charts
 from cx.analysis import briefing, metrics, narrative, scope, stats, units
-from cx.analysis.filters import ATTRIBUTE_PREFIX, FILTER_FIELDS, Filters
-from cx.app import auth, present, reporting, safe
+from cx.analysis.filters import ATTRIBUTE_PREFIX, EARLIEST, FILTER_FIELDS, Filters, latest, link_notes
+from cx.app import auth, guard, present, reporting, safe
 from cx.app.safe import md
 from cx.reports import alerts, exports, views
 from cx.store import db, decks, warehouse
@@ -183,6 +184,7 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         layout="wide",
         initial_sidebar_state="collapsed" if presenting else "auto",  # auto: collapsed on a phone
     )
+    guard.install()  # from here on, a failure on this page shows a plain message with a reference, no trace
     st.markdown(CSS, unsafe_allow_html=True)  # our constant style sheet, the only HTML we ever send
     person = auth.signed_in()
     chosen = scope.within(_current_params(), person.scope)  # the filters always include the person's scope
@@ -213,7 +215,8 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         if _page_path(title) in views.BUILDERS:
             reporting.pdf_button("PDF report of this page", "cx_report_page", title, page=_page_path(title),
                                  params=_view_now(), as_of=present.pinned())  # fmt: skip
-        present.deck_panel(db.db_path(), PAGES, _page_path(title), _view_now())
+        with guard.guarded():  # a busy database must not take the page down with the deck list
+            present.deck_panel(db.db_path(), PAGES, _page_path(title), _view_now())
     heading, badge, action = st.columns([8, 2, 2], vertical_alignment="center")
     heading.title(title)
     if context.demo:
@@ -225,7 +228,8 @@ def setup_page(title: str, *, filters: bool = True, needs: str = "viewer") -> Fi
         "Present", icon=":material/slideshow:", on_click=_start_presenting, key="cx_present_button",
         help="Full screen for a meeting: no sidebar, large type; arrow keys or a clicker move through the sections.",
     )  # fmt: skip
-    alerts_banner()
+    with guard.guarded():
+        alerts_banner()
     if missing_deck:
         st.error(f"There is no deck called {safe.md(missing_deck)} (or it has no slides).", icon=":material/error:")
     pinned = present.pinned()
@@ -353,8 +357,13 @@ def sidebar_filters(
     state on a page switch, so widgets cannot be trusted to carry filters themselves.)
     """
     requested = Filters.from_query_params(params)
+    notes = link_notes(params)
     first, last = span if span else (date.today() - timedelta(days=365), date.today())
-    if not params.get("from"):  # no dates chosen: the last 90 days of data, not of the calendar
+    if last > latest():  # a stray date far in the future: the data's present is today, not that day
+        last = max(date.today(), first)
+    first, last = max(first, EARLIEST), max(min(last, latest()), EARLIEST)
+    unusable = any("cannot be used" in note for note in notes)
+    if not params.get("from") or unusable:  # no dates chosen: the last 90 days of data, not of the calendar
         requested = Filters.default(today=last).with_values(**dict(requested.where))
     state = st.session_state
     picking = isinstance(state.get("filter_dates"), tuple | list) and len(state["filter_dates"]) == 1
@@ -372,6 +381,8 @@ def sidebar_filters(
             args=(requested,),
             help="Figures cover this period; changes compare it with the previous period of equal length.",
         )
+        for note in notes:
+            (st.error if unusable else st.warning)(md(note), icon=":material/event_busy:")
         for field_name in FILTER_FIELDS:
             state[f"filter_{field_name}"] = list(requested.values(field_name))
             st.multiselect(
@@ -427,12 +438,15 @@ def page_param(name: str, options: list[str], default: str) -> str:
     return value if value in options else default
 
 
-def number_param(name: str, default: float) -> float:
-    """A numeric page-level choice from the URL; the default when missing or malformed."""
+def number_param(name: str, default: float, low: float | None = None, high: float | None = None) -> float:
+    """A numeric page-level choice from the URL, kept within low … high; the default when missing or malformed."""
     try:
-        return float(st.query_params.get(name, default))
+        value = float(st.query_params.get(name, default))
     except ValueError:
         return default
+    if not math.isfinite(value):
+        return default
+    return min(max(value, low if low is not None else value), high if high is not None else value)
 
 
 def remember(**values: str | None) -> None:

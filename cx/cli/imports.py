@@ -36,6 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", help="the workbook sheet that holds the data")
     parser.add_argument("--date-order", choices=("mdy", "dmy"), help="for dates like 03/04/2025: month or day first")
     parser.add_argument("--strict", action="store_true", help="import nothing from a file with any rejected row")
+    parser.add_argument(
+        "--encoding",
+        choices=("utf-8", "cp1252", "latin-1"),
+        help="read a text file in this encoding throughout (default: UTF-8 line by line, Windows-1252 for a "
+        "line that is not UTF-8, and said so)",
+    )
+    parser.add_argument(
+        "--any-date",
+        action="store_true",
+        help="accept dates before 1900 or more than a year ahead (otherwise those rows are rejected)",
+    )
+    parser.add_argument("--on-conflict", choices=("keep", "replace", "merge"), default="keep",
+                        help="customers already stored: keep them (default), replace them with the file's rows, or "
+                             "merge (the file's values where it has them)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -85,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = import_file(Path(file), file_name=name, db=args.db, kind=args.kind, mapping=mapping or None,
                                  sheet=args.sheet, date_order=args.date_order, strict=args.strict,
-                                 actor=actor)  # fmt: skip
+                                 actor=actor, on_conflict=args.on_conflict, any_date=args.any_date,
+                                 encoding=args.encoding)  # fmt: skip
         except UsageError as error:
             print(f"{name}: {error.message}", file=sys.stderr)
             return 2

@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from cx.analysis import metrics
-from cx.analysis.filters import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS, EVENT_FIELDS, Filters
+from cx.analysis.filters import (
+    ATTRIBUTE_PREFIX,
+    CUSTOMER_FIELDS,
+    EARLIEST,
+    EVENT_FIELDS,
+    Filters,
+    PeriodError,
+    clean_value,
+    latest,
+    parse_period,
+)
 from cx.store import db, warehouse
 
 
@@ -26,8 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", help="database file or warehouse URL (default: $CX_WAREHOUSE, else $CX_DB or data/cx.duckdb)"
     )
-    parser.add_argument("--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", help="last day, YYYY-MM-DD (inclusive)")
     parser.add_argument(
         "--where",
         action="append",
@@ -55,7 +65,7 @@ def parse_where(items: list[str]) -> dict[str, list[str]]:
             if name in CUSTOMER_FIELDS + EVENT_FIELDS or name.startswith(ATTRIBUTE_PREFIX)
             else ATTRIBUTE_PREFIX + name
         )
-        where.setdefault(field, []).append(value.strip())
+        where.setdefault(clean_value(field), []).append(clean_value(value.strip()))
     return where
 
 
@@ -171,8 +181,9 @@ def compute(backend, filters: Filters, compare_previous: bool) -> dict[str, Any]
 
 def default_range(backend) -> tuple[date, date]:
     bounds = metrics.data_range(backend)
-    if bounds:
-        return bounds
+    if bounds:  # a stray date far out in the data does not stretch the period beyond what we show
+        first, last = bounds
+        return max(first, EARLIEST), max(min(last, latest()), EARLIEST)
     return date.today() - timedelta(days=89), date.today()
 
 
@@ -217,9 +228,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         with db.reading(source) as backend:
-            start, end = default_range(backend)
-            filters = Filters.build(args.start or start, args.end or end, **where)
+            (start, end), notes = parse_period(args.start, args.end, default_range(backend))
+            for note in notes:
+                print(f"note: {note}", file=sys.stderr)
+            filters = Filters.build(start, end, **where)
             result = compute(backend, filters, args.compare_previous)
+    except PeriodError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except db.DatabaseBusy as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -3,7 +3,8 @@
   python -m cx themes [--db PATH] [--quiet]
 
 For a scheduled job: leaders' renames, merges and pinned keyword rules are kept. Exit status 0,
-or 1 when the database is busy for longer than the wait.
+or 1 when the database is busy for longer than the wait. Where a roles file exists, the operator
+($CX_USER) needs the editor role, as in the dashboard (exit status 3 otherwise, nothing changed).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cx.cli import access
 from cx.ingest import comments
 from cx.store.db import DatabaseBusy, db_path
 
@@ -21,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    access.require("editor", "recomputing the themes")
     last = [""]
 
     def progress(fraction: float, message: str) -> None:

@@ -11,12 +11,13 @@ the file, whatever tables they fill.
 """
 
 from cx.ingest.importer import ImportResult, analyse, import_file
-from cx.ingest.load import UndoRefused, import_history, rejected_rows, undo_import
+from cx.ingest.load import ON_CONFLICT, UndoRefused, import_history, rejected_rows, undo_import
 from cx.ingest.plan import ImportPlan, UsageError
 from cx.ingest.read import ImportRefused
 from cx.ingest.validate import message
 
 __all__ = [
+    "ON_CONFLICT",
     "ImportPlan",
     "ImportRefused",
     "ImportResult",

@@ -49,20 +49,36 @@ def flag_sql(value: str) -> str:
 FLAG_LENGTH = max(map(len, TRUE_FLAGS + FALSE_FLAGS))
 
 
+PROFILE_BATCH = 16  # columns measured per query: one query over hundreds of columns costs far more than its parts
+
+
 def profile_columns(con: duckdb.DuckDBPyConnection, headers: list[str]) -> list[ColumnProfile]:
-    # One scan for every column: each value is cleaned (v) and read as a number (n) once, and the
-    # cheap test before each AND spares most values the costlier one.
-    values = ", ".join(f"{value_sql(f'c{i}')} AS v{i}" for i in range(len(headers)))
-    numbers = ", ".join(f"{number_sql(f'v{i}')} AS n{i}" for i in range(len(headers)))
+    # One scan per batch of columns: each value is cleaned (v) and read as a number (n) once, and the
+    # cheap test before each AND spares most values the costlier one. Batches keep the work linear in
+    # the number of columns (DuckDB plans one huge expression list in worse than linear time).
+    row: list = []
+    for first in range(0, len(headers), PROFILE_BATCH):
+        row += _measure(con, range(first, min(first + PROFILE_BATCH, len(headers))))
+    return _profiles(con, headers, row)
+
+
+def _measure(con: duckdb.DuckDBPyConnection, columns: range) -> list:
+    values = ", ".join(f"{value_sql(f'c{i}')} AS v{i}" for i in columns)
+    numbers = ", ".join(f"{number_sql(f'v{i}')} AS n{i}" for i in columns)
     measures = ", ".join(
         f"""count(v{i}), approx_count_distinct(v{i}), count(n{i}), count(*) FILTER (WHERE n{i} = floor(n{i})),
             count(*) FILTER (WHERE length(v{i}) <= {FLAG_LENGTH} AND list_contains([{_quoted(TRUE_FLAGS + FALSE_FLAGS)}], lower(v{i}))),
             count(*) FILTER (WHERE starts_with(v{i}, '0') AND regexp_matches(v{i}, '^0\\d+$')), min(n{i}), max(n{i}),
             count(*) FILTER (WHERE contains(v{i}, ',') AND regexp_matches(v{i}, '^-?\\d+,\\d{{1,2}}$')),
             count(*) FILTER (WHERE contains(v{i}, '.') AND regexp_matches(v{i}, '\\d\\.\\d'))"""
-        for i in range(len(headers))
+        for i in columns
     )
-    row = con.execute(f"SELECT {measures} FROM (SELECT *, {numbers} FROM (SELECT {values} FROM staged))").fetchall()[0]
+    return list(
+        con.execute(f"SELECT {measures} FROM (SELECT *, {numbers} FROM (SELECT {values} FROM staged))").fetchall()[0]
+    )
+
+
+def _profiles(con: duckdb.DuckDBPyConnection, headers: list[str], row: list) -> list[ColumnProfile]:
     profiles = []
     for index, header in enumerate(headers):
         measured = row[index * 10 : index * 10 + 10]

@@ -3,9 +3,15 @@
 Identity: the file's own id column when it has one; otherwise a hash of the
 row's mapped values plus its occurrence among identical rows of the same file,
 so re-importing a file adds nothing while two identical purchases in one file
-stay two. A customer already stored is a duplicate and is left as it is
-(first import wins; undo that import to replace it): updating would make undo
-unable to restore what was there before.
+stay two.
+
+A record the file brings that is already stored is not added twice, but the import
+claims it (`import_claims`): undoing the import that stored it first hands the record
+on to the latest import still standing that also brought it, instead of removing it
+from under that import. A customer already stored is a conflict the user decides:
+keep the stored values (the default), replace them with the file's, or merge (the
+file's values where it has them). Either way the claim keeps the values the other
+side had, so an undo restores exactly what was there before.
 """
 
 from __future__ import annotations
@@ -29,6 +35,16 @@ RESPONSE = ("response_id", "customer_id", "responded_at", "survey", "score", "co
             "journey_stage", "interaction_id")  # fmt: skip
 TABLES = {"customers": ("customer_id", CUSTOMER), "interactions": ("interaction_id", INTERACTION),
           "responses": ("response_id", RESPONSE)}  # fmt: skip
+ON_CONFLICT = {
+    "keep": "keep the stored customer as it is",
+    "replace": "replace it with this file's row",
+    "merge": "take this file's values where it has them, keep the stored ones elsewhere",
+}
+# A customer as a claim remembers it: its values and its attributes, to be handed back on an undo.
+_VERSION = """to_json(struct_pack(name := {t}.name, segment := {t}.segment, region := {t}.region, plan := {t}.plan,
+    signup_date := {t}.signup_date, churn_date := {t}.churn_date, churned := {t}.churned,
+    attributes := coalesce((SELECT list(struct_pack(attribute := a.attribute, value := a.value))
+                            FROM {attributes} a WHERE {match}), [])))"""
 
 
 def _f(plan: ImportPlan, field: str, cast: str = "VARCHAR") -> str:
@@ -118,8 +134,12 @@ def _ready(con: duckdb.DuckDBPyConnection, table: str, select: str, key: str) ->
 
 
 def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_by: str | None,
-          actor: audit.Actor | None = None) -> dict:  # fmt: skip
-    """Insert the new rows, the imports row, the rejects and the audit event in one transaction; returns the counts."""
+          actor: audit.Actor | None = None, on_conflict: str = "keep") -> dict:  # fmt: skip
+    """Insert the new rows, the claims, the imports row, the rejects and the audit event in one transaction.
+
+    Returns the counts; `updated` is how many stored customers were replaced or merged (`on_conflict`)."""
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f'on_conflict is one of {", ".join(ON_CONFLICT)}, not "{on_conflict}"')
     if actor is None:
         actor = audit.Actor(imported_by, via="api") if imported_by else audit.Actor.operator()
     tables = [t for t in TABLES if t in plan.kind.split("+")]
@@ -140,6 +160,7 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                         SELECT r.* FROM stage.ready_{table} r
                         WHERE r.first_in_file AND r.{key} NOT IN (SELECT {key} FROM main.{table})"""
                 )
+                updated = _claim(con, table, key, import_id, on_conflict if table == "customers" else "keep")
                 con.execute(
                     f"INSERT INTO main.{table} ({names}, import_id) SELECT {names}, ? FROM new_{table}", [import_id]
                 )
@@ -161,6 +182,7 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                 "duplicates": plan.rows - imported - rejected,
                 "rejected": rejected,
             }
+            counts["updated"] = updated if "customers" in tables else 0
             con.execute(
                 """INSERT INTO imports (import_id, file_name, kind, imported_at, imported_by, rows, imported, duplicates,
                                         rejected, mapping, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done')""",
@@ -190,6 +212,95 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
         finally:
             _detach(con)
     return counts | {"import_id": import_id}
+
+
+def _claim(con: duckdb.DuckDBPyConnection, table: str, key: str, import_id: int, on_conflict: str) -> int:
+    """Claim the records of stage.ready_<table> that are already stored; replace or merge customers if asked.
+
+    Returns how many stored customers were changed."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE stored_{table} AS
+            SELECT r.* FROM stage.ready_{table} r
+            WHERE r.first_in_file AND r.{key} IN (SELECT {key} FROM main.{table})"""
+    )
+    if table != "customers":  # ids of events: the same id is the same event, so the claim needs no values
+        con.execute(
+            f"INSERT INTO import_claims SELECT ?, '{table}', {key}, NULL FROM stored_{table}",
+            [import_id],
+        )
+        return 0
+    if on_conflict == "keep":  # the file's own version waits in the claim, should the stored one be undone
+        mine = _VERSION.format(t="r", attributes="stage.ready_attributes", match="a._record = r._record")
+        con.execute(f"INSERT INTO import_claims SELECT ?, 'customers', customer_id, {mine} FROM stored_customers r",
+                    [import_id])  # fmt: skip
+        return 0
+    # Replace or merge: the owner so far keeps its version in a claim, and this import owns the row.
+    theirs = _VERSION.format(t="c", attributes="main.customer_attributes", match="a.customer_id = c.customer_id")
+    con.execute(
+        f"""INSERT INTO import_claims
+            SELECT c.import_id, 'customers', c.customer_id, {theirs} FROM main.customers c
+            WHERE c.customer_id IN (SELECT customer_id FROM stored_customers) AND c.import_id IS NOT NULL"""
+    )
+    value = (lambda column: f"r.{column}") if on_conflict == "replace" else (lambda column: f"coalesce(r.{column}, c.{column})")  # fmt: skip
+    columns = ("name", "segment", "region", "plan", "signup_date", "churn_date")
+    changed = con.execute(
+        f"""UPDATE main.customers AS c SET {", ".join(f"{column} = {value(column)}" for column in columns)},
+                churned = r.churned, import_id = ?
+            FROM stored_customers r WHERE c.customer_id = r.customer_id""",
+        [import_id],
+    ).fetchall()[0][0]
+    # Attributes: replace takes the file's set; merge the file's value for each attribute it names.
+    same = "" if on_conflict == "replace" else " AND (customer_id, attribute) IN (SELECT customer_id, attribute FROM stage.ready_attributes)"  # fmt: skip
+    con.execute(
+        f"DELETE FROM main.customer_attributes WHERE customer_id IN (SELECT customer_id FROM stored_customers){same}"
+    )
+    con.execute(
+        """INSERT INTO main.customer_attributes (customer_id, attribute, value, import_id)
+           SELECT a.customer_id, a.attribute, a.value, ? FROM stage.ready_attributes a
+           JOIN stored_customers USING (_record)""",
+        [import_id],
+    )
+    return changed
+
+
+def customer_conflicts(
+    con: duckdb.DuckDBPyConnection, plan: ImportPlan, db, examples: int = 5
+) -> tuple[int, list[dict]]:
+    """(how many customers of the file are already stored with other values, a few of them side by side).
+
+    Read-only: the stored customers are fetched for the file's ids only."""
+    if plan.kind != "customers" or plan.problems:
+        return 0, []
+    path = db_path(db)
+    if not path.exists():
+        return 0, []
+    file_rows = con.execute(
+        "SELECT customer_id, name, segment, region, plan, signup_date, churn_date, churned FROM ready_customers "
+        "WHERE first_in_file"
+    ).to_arrow_table()
+    try:
+        stored = connect(path, read_only=True, timeout_s=5)
+    except DatabaseBusy:
+        return 0, []
+    try:
+        stored.register("file_rows", file_rows)
+        differing = """FROM file_rows f JOIN customers c USING (customer_id)
+                       WHERE (f.name, f.segment, f.region, f.plan, f.signup_date, f.churn_date, f.churned)
+                             IS DISTINCT FROM (c.name, c.segment, c.region, c.plan, c.signup_date, c.churn_date, c.churned)"""
+        count = stored.execute(f"SELECT count(*) {differing}").fetchall()[0][0]
+        shown = stored.execute(
+            f"""SELECT customer_id, c.import_id, c.segment, f.segment, c.region, f.region, c.plan, f.plan
+                {differing} ORDER BY customer_id LIMIT {int(examples)}"""
+        ).fetchall()
+    except duckdb.CatalogException:  # a database from before the tables existed
+        return 0, []
+    finally:
+        stored.close()
+    return count, [
+        {"customer_id": row[0], "stored by import": row[1], "stored segment": row[2], "file segment": row[3],
+         "stored region": row[4], "file region": row[5], "stored plan": row[6], "file plan": row[7]}
+        for row in shown
+    ]  # fmt: skip
 
 
 def before_commit(con: duckdb.DuckDBPyConnection) -> None:
@@ -223,20 +334,75 @@ def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, on
                 made_by = found[1] if found and found[1] else "someone else"
                 raise UndoRefused(f"Import #{import_id} was made by {made_by}; an editor can undo only their own "
                                   "imports. Ask an admin to undo it.")  # fmt: skip
+            handed = _hand_on(con, import_id)
             removed = 0
             con.execute("DELETE FROM customer_attributes WHERE import_id = ?", [import_id])
             con.execute("DELETE FROM personal_fields WHERE import_id = ?", [import_id])
             for table in ("responses", "interactions", "customers"):
                 removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchall()[0][0]
+            con.execute("DELETE FROM import_claims WHERE import_id = ?", [import_id])
             con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
             what = f"{found[0]} (import #{import_id})" if found else f"import #{import_id}"
             audit.record("undo", what, actor=actor, rows=removed, con=con,
-                         detail={"import_id": import_id, "imported_by": found[1] if found else None})  # fmt: skip
+                         detail={"import_id": import_id, "imported_by": found[1] if found else None,
+                                 "handed_on": handed})  # fmt: skip
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     return removed
+
+
+def _hand_on(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
+    """Records the import owns that a standing import also brought pass to the latest such import.
+
+    Customers take that import's own values and attributes (kept in its claim); events keep theirs
+    (the same id is the same event). Returns how many records were handed on."""
+    handed = 0
+    for table, (key, _) in TABLES.items():
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE heirs AS
+                SELECT cl.record_key, max(cl.import_id) AS heir FROM import_claims cl
+                JOIN imports i ON i.import_id = cl.import_id AND i.status = 'done'
+                WHERE cl.table_name = '{table}' AND cl.import_id <> ?
+                  AND cl.record_key IN (SELECT {key} FROM main.{table} WHERE import_id = ?)
+                GROUP BY cl.record_key""",
+            [import_id, import_id],
+        )
+        if not con.execute("SELECT count(*) FROM heirs").fetchall()[0][0]:
+            continue
+        if table == "customers":
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE heir_versions AS
+                    SELECT h.record_key, h.heir, cl.version FROM heirs h JOIN import_claims cl
+                    ON cl.import_id = h.heir AND cl.table_name = '{table}' AND cl.record_key = h.record_key"""
+            )
+            con.execute(
+                """UPDATE customers AS c SET name = v.version->>'name', segment = v.version->>'segment',
+                       region = v.version->>'region', plan = v.version->>'plan',
+                       signup_date = (v.version->>'signup_date')::DATE, churn_date = (v.version->>'churn_date')::DATE,
+                       churned = coalesce((v.version->>'churned')::BOOLEAN, FALSE), import_id = v.heir
+                   FROM heir_versions v WHERE c.customer_id = v.record_key"""
+            )
+            con.execute("DELETE FROM customer_attributes WHERE customer_id IN (SELECT record_key FROM heir_versions)")
+            con.execute(
+                """INSERT INTO customer_attributes (customer_id, attribute, value, import_id)
+                   SELECT record_key, a.attribute, a.value, heir FROM (
+                       SELECT record_key, heir, unnest(from_json(version->'attributes',
+                                                                '[{"attribute": "VARCHAR", "value": "VARCHAR"}]')) AS a
+                       FROM heir_versions)"""
+            )
+        else:
+            con.execute(
+                f"""UPDATE main.{table} AS t SET import_id = h.heir FROM heirs h
+                    WHERE t.{key} = h.record_key AND t.import_id = ?""",
+                [import_id],
+            )
+        handed += con.execute(
+            f"""DELETE FROM import_claims WHERE table_name = '{table}'
+                AND (import_id, record_key) IN (SELECT heir, record_key FROM heirs)"""
+        ).fetchall()[0][0]
+    return handed
 
 
 def import_history(db=None) -> pd.DataFrame:

@@ -55,7 +55,9 @@ def normalise(header: str) -> str:
 
 
 def _numeric(p: ColumnProfile) -> bool:
-    return p.mostly(p.numeric)
+    # Most values numbers: the column is what its header says, and the others become rejects with
+    # their reasons; a column is never dropped whole for having some bad values.
+    return p.filled > 0 and p.numeric >= 0.5 * p.filled
 
 
 def _flag(p: ColumnProfile) -> bool:
@@ -75,7 +77,7 @@ def _any(p: ColumnProfile) -> bool:
 
 
 def _duration(p: ColumnProfile) -> bool:
-    return p.mostly(p.numeric) or p.date is not None  # timestamps are caught later and explained
+    return _numeric(p) or p.date is not None  # timestamps are caught later and explained
 
 
 # (field, pattern on the normalised header, check on the values). First match wins.

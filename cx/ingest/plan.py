@@ -64,6 +64,12 @@ class ImportPlan:
     rows: int = 0
     problems: str | None = None
     notes: list[str] = field(default_factory=list)
+    not_utf8: int = 0  # lines of a text file that are not UTF-8 (the page offers the file's encoding as a choice)
+    encoding: str | None = None  # how the text was read: utf-8, utf-16, cp1252, latin-1, mixed
+    any_date: bool = False  # the user accepted dates outside 1900 … a year ahead (validate.date_window)
+    implausible_dates: int = 0  # rows rejected for a date outside that window
+    conflicts: int = 0  # customers of the file already stored with other values (the user chooses: load.ON_CONFLICT)
+    conflict_examples: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
     source_format: str | None = None
@@ -92,7 +98,8 @@ def staging_database():
             con.close()
 
 
-def stage(con, workdir: Path, source, file_name: str, sheet: str | None) -> tuple[Staged, list[m.ColumnProfile]]:
+def stage(con, workdir: Path, source, file_name: str, sheet: str | None,
+          encoding: str | None = None) -> tuple[Staged, list[m.ColumnProfile]]:  # fmt: skip
     path = read.source_bytes_to_path(source, workdir, file_name)
     kind = read.sniff_format(path, file_name)
     if kind == "parquet":
@@ -100,7 +107,7 @@ def stage(con, workdir: Path, source, file_name: str, sheet: str | None) -> tupl
     elif kind == "excel":
         staged = _stage_workbook(con, path, file_name, sheet)
     else:
-        staged = read.stage_csv(con, path, file_name, workdir)
+        staged = read.stage_csv(con, path, file_name, workdir, encoding)
     if staged.rows == 0:
         shown = ", ".join(staged.headers[:8]) + ("…" if len(staged.headers) > 8 else "")
         raise ImportRefused(f'The file "{file_name}" has a header row ({shown}) but no data rows.')

@@ -17,9 +17,12 @@ import csv
 import io
 import os
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 import duckdb
 import pyarrow as pa
@@ -48,6 +51,7 @@ class Staged:
     sheets: list[str] = field(default_factory=list)
     unreadable: list[dict] = field(default_factory=list)  # {row, reason, raw}
     notes: list[str] = field(default_factory=list)
+    not_utf8: int = 0  # lines that are not UTF-8: the page offers to read the whole file in another encoding
 
 
 CHUNK = 1 << 20
@@ -82,6 +86,9 @@ def source_bytes_to_path(source, workdir: Path, file_name: str) -> Path:
     return path
 
 
+_BINARY_BYTES = [*range(0, 9), *range(14, 27), *range(28, 32)]  # control bytes no text file holds
+
+
 def sniff_format(path: Path, file_name: str) -> str:
     """csv, excel or parquet, from the bytes rather than the name; refuses what is not a table."""
     with path.open("rb") as handle:
@@ -99,7 +106,8 @@ def sniff_format(path: Path, file_name: str) -> str:
             )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "csv"  # UTF-16 text, as Excel's "Unicode text" export writes
-    if b"\x00" in head:
+    # A stray NUL is junk in a text (removed, with a note); many control bytes mean binary data.
+    if sum(head.count(bytes([byte])) for byte in _BINARY_BYTES) > len(head) // 100:
         raise ImportRefused(
             f'The file "{file_name}" holds binary data, not text or a workbook, so it is not a table we can read. '
             "Export the data as CSV, Excel or Parquet."
@@ -107,29 +115,93 @@ def sniff_format(path: Path, file_name: str) -> str:
     return "csv"
 
 
-def _detect_encoding(path: Path) -> tuple[str, bool]:
-    """('utf-8' | 'utf-16' | 'cp1252' | 'latin-1', has_bom), checking the whole file as UTF-8."""
+MAX_LINE_BYTES = 2 << 20  # a line longer than this is no record of a table (and DuckDB's own limit)
+ENCODINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252 (Western European)", "latin-1": "Latin-1 (ISO 8859-1)"}
+
+
+@dataclass
+class TextScan:
+    """What one pass over a text file found: its encoding, line by line, and what needs cleaning."""
+
+    encoding: str  # utf-8 | utf-16 | cp1252 | latin-1 | mixed (UTF-8 with some lines in cp1252)
+    bom: bool
+    lines: int = 0
+    not_utf8: list[int] = field(default_factory=list)  # line numbers, the first MAX_LISTED
+    not_utf8_count: int = 0
+    nuls: int = 0
+
+
+MAX_LISTED = 20
+
+
+def scan_text(path: Path, file_name: str) -> TextScan:
+    """One streaming pass: which lines are not UTF-8, NUL bytes, and no line beyond MAX_LINE_BYTES.
+
+    A line too long is refused as soon as it is seen, without reading the rest of the file."""
     with path.open("rb") as handle:
         first = handle.read(4)
         if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return "utf-16", True
-        bom = first.startswith(codecs.BOM_UTF8)
+            return _scan_utf16(path, file_name)
         handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := handle.read(CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "utf-8", bom
-        except UnicodeDecodeError:
-            pass
-        handle.seek(0)
-        try:
-            while chunk := handle.read(CHUNK):
-                chunk.decode("cp1252")
-            return "cp1252", False
-        except UnicodeDecodeError:
-            return "latin-1", False
+        scan = TextScan("utf-8", first.startswith(codecs.BOM_UTF8))
+        number, cp1252_fails = 0, False
+        # readline with a bound: a file without newlines is never read whole into one line.
+        while line := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                raise ImportRefused(_line_too_long(file_name, number))
+            scan.nuls += line.count(b"\x00")
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                scan.not_utf8_count += 1
+                if len(scan.not_utf8) < MAX_LISTED:
+                    scan.not_utf8.append(number)
+                try:
+                    line.decode("cp1252")
+                except UnicodeDecodeError:
+                    cp1252_fails = True
+        scan.lines = number
+    if scan.not_utf8_count:
+        non_ascii_utf8 = _utf8_lines_with_non_ascii(path)
+        if not non_ascii_utf8:  # no line is UTF-8 beyond ASCII: the whole file is a single-byte encoding
+            scan.encoding = "latin-1" if cp1252_fails else "cp1252"
+        else:
+            scan.encoding = "mixed"
+    return scan
+
+
+def _utf8_lines_with_non_ascii(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        while line := handle.readline(MAX_LINE_BYTES + 1):
+            if not line.isascii():
+                try:
+                    line.decode("utf-8")
+                    count += 1
+                except UnicodeDecodeError:
+                    pass
+    return count
+
+
+def _scan_utf16(path: Path, file_name: str) -> TextScan:
+    scan = TextScan("utf-16", True)
+    with path.open("r", encoding="utf-16", errors="replace", newline="") as handle:
+        while line := handle.readline(MAX_LINE_BYTES + 1):
+            scan.lines += 1
+            if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
+                raise ImportRefused(_line_too_long(file_name, scan.lines))
+            scan.nuls += line.count("\x00")
+    return scan
+
+
+def _line_too_long(file_name: str, number: int) -> str:
+    return (
+        f'Line {number:,} of "{file_name}" is longer than {MAX_LINE_BYTES >> 20} MB without a line break, which no '
+        "record of a table is; the file is not a CSV export we can read (or its line breaks were lost)."
+    )
 
 
 def _head_text(path: Path, encoding: str) -> str:
@@ -186,7 +258,23 @@ def clean_headers(raw: list[str]) -> list[str]:
 
 
 def _transcode(path: Path, target: Path, encoding: str, whitespace: bool) -> None:
-    """Rewrite as UTF-8 without BOM (and whitespace-aligned columns as tab-separated), streaming."""
+    """Rewrite as UTF-8 without BOM or NUL (and whitespace-aligned columns as tab-separated), streaming.
+
+    `mixed`: each line as UTF-8 where it is valid, as Windows-1252 where it is not."""
+    if encoding == "mixed":
+        with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+            first = True
+            while line := src.readline(MAX_LINE_BYTES + 1):
+                try:
+                    text = line.decode("utf-8-sig" if first else "utf-8")
+                except UnicodeDecodeError:
+                    text = line.decode("cp1252", errors="replace")
+                first, text = False, text.replace("\x00", "")
+                if not whitespace:
+                    dst.write(text)
+                elif text.strip():
+                    dst.write("\t".join(text.split()) + "\n")
+        return
     source_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     with (
         path.open("r", encoding=source_encoding, newline="") as src,
@@ -195,15 +283,22 @@ def _transcode(path: Path, target: Path, encoding: str, whitespace: bool) -> Non
         if whitespace:
             for line in src:
                 if line.strip():
-                    dst.write("\t".join(line.split()) + "\n")
+                    dst.write("\t".join(line.replace("\x00", "").split()) + "\n")
         else:
             while chunk := src.read(CHUNK):
-                dst.write(chunk)
+                dst.write(chunk.replace("\x00", ""))
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdir: Path) -> Staged:
-    encoding, bom = _detect_encoding(path)
-    text = _head_text(path, encoding)
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdir: Path,
+              encoding_choice: str | None = None) -> Staged:  # fmt: skip
+    """`encoding_choice` (utf-8, cp1252, latin-1) overrides what the scan decided, for the whole file."""
+    scan = scan_text(path, file_name)
+    encoding, bom = scan.encoding, scan.bom
+    if encoding_choice:
+        if encoding_choice not in ENCODINGS:
+            raise ImportRefused(f'Unknown encoding "{encoding_choice}": use one of {", ".join(ENCODINGS)}.')
+        encoding = encoding_choice
+    text = _head_text(path, "utf-8" if encoding == "mixed" else encoding)
     if not text.strip():
         raise ImportRefused(f'The file "{file_name}" is empty.')
     if _HTML.match(text):
@@ -230,11 +325,16 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
         first_record = text.strip().splitlines()[0].split()
     else:
         first_record = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if len(first_record) > MAX_COLUMNS:
+        raise ImportRefused(
+            f'The file "{file_name}" has {len(first_record):,} columns; we read at most {MAX_COLUMNS:,}. '
+            "Export only the columns you need."
+        )
     has_header = _looks_like_header(first_record)
     headers = clean_headers(first_record) if has_header else [f"column {i}" for i in range(1, len(first_record) + 1)]
 
     readable = path
-    if encoding != "utf-8" or bom or whitespace:
+    if encoding != "utf-8" or bom or whitespace or scan.nuls:
         readable = workdir / "transcoded.csv"
         _transcode(path, readable, encoding, whitespace)
     quoted = _count_quotes(readable)
@@ -246,7 +346,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
     con.execute(
         f"""CREATE TABLE raw AS SELECT * FROM read_csv(?, header = {str(has_header).lower()}, delim = ?,
                 quote = '"', escape = '"', columns = {columns}, auto_detect = false, strict_mode = true,
-                null_padding = true, parallel = false, store_rejects = true,
+                null_padding = true, parallel = false, store_rejects = true, max_line_size = {4 * MAX_LINE_BYTES},
                 rejects_table = 'read_rejects', rejects_scan = 'read_reject_scans')""",
         [str(readable), delimiter],
     )
@@ -275,8 +375,11 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
             }
         )
         notes.append(f"Record {last} opens a quote that is never closed; nothing after it could be read.")
-    if encoding in ("cp1252", "latin-1"):
-        notes.append("The file is not UTF-8; it was read as Windows-1252 (Western European).")
+    notes += _encoding_notes(scan, encoding)
+    total = con.execute("SELECT count(*) FROM staged").fetchall()[0][0] + len(unreadable)
+    if total > MAX_ROWS:
+        raise ImportRefused(f'The file "{file_name}" has {total:,} records; we import at most {MAX_ROWS:,} from one '
+                            "file. Split it into parts and import them one after another.")  # fmt: skip
     return Staged(
         headers=headers,
         rows=con.execute("SELECT count(*) FROM staged").fetchall()[0][0] + len(unreadable),
@@ -286,7 +389,29 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
         encoding=encoding,
         unreadable=unreadable,
         notes=notes,
+        not_utf8=scan.not_utf8_count,
     )
+
+
+def _encoding_notes(scan: TextScan, encoding: str) -> list[str]:
+    """Plain words on how the text was read: never a silent transcoding."""
+    notes = []
+    one = scan.not_utf8_count == 1
+    listed = ", ".join(f"{n:,}" for n in scan.not_utf8) + (" …" if scan.not_utf8_count > len(scan.not_utf8) else "")
+    lines = f"line {listed}" if one else f"lines {listed}"
+    count = f"{scan.not_utf8_count:,} of {scan.lines:,} lines {'is' if one else 'are'} not UTF-8"
+    if scan.not_utf8_count and encoding == "mixed":
+        notes.append(
+            f"{count} ({lines}); {'it was' if one else 'they were'} read as Windows-1252 and the rest as UTF-8. "
+            "If the whole file is in another encoding, choose it."
+        )
+    elif scan.not_utf8_count and encoding in ("cp1252", "latin-1"):
+        notes.append(f"The file is not UTF-8 ({count}); it was read as {ENCODINGS[encoding]}.")
+    elif scan.not_utf8_count and encoding == "utf-8":
+        notes.append(f"Read as UTF-8 as chosen: {count} ({lines}), rejected with the reason.")
+    if scan.nuls:
+        notes.append(f"{scan.nuls:,} NUL characters (a byte 0, invisible) were removed from the text.")
+    return notes
 
 
 def _count_quotes(path: Path) -> int:
@@ -300,7 +425,7 @@ def _count_quotes(path: Path) -> int:
 def _reject_reason(kind: str, message: str) -> str:
     if kind == "TOO MANY COLUMNS":
         return "has more fields than the header has columns"
-    if kind == "INVALID UNICODE":
+    if kind in ("INVALID UNICODE", "INVALID ENCODING") or "unicode" in (message or "").lower():
         return "holds bytes that are not valid text"
     if kind == "UNQUOTED VALUE":
         return "has text after a closing quote"
@@ -367,10 +492,141 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
+# Limits that keep one file from taking the server down: a reader's memory follows what the file
+# expands to, not its size, so a workbook is measured before anything is expanded.
+MAX_COLUMNS = 1_000
+MAX_ROWS = 10_000_000
+MAX_SHEET_CELLS = 5_000_000  # a workbook sheet is read whole into memory (as its used rectangle)
+MAX_EXPANDED = 1 << 30  # bytes a workbook may unpack to, and at most EXPANSION times its own size
+EXPANSION = 20
+_CELL_REF = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,4})([0-9]{1,8})\"")
+_CELL = re.compile(rb"<c[\s>/]")
+_ROW = re.compile(rb"<row[\s>/]")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_workbook(path: Path, file_name: str) -> None:
+    """Refuse a workbook that would expand beyond the limits, reading its parts as a stream, never whole.
+
+    Counts the bytes each part really unpacks to (the sizes a zip declares can lie) and finds the
+    farthest cell of every sheet, where the reader would size its grid; stops at the first limit passed."""
+    size = path.stat().st_size
+    budget = min(MAX_EXPANDED, max(EXPANSION * size, 64 << 20))
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ImportRefused(f'The file "{file_name}" is not a workbook we can read (it is a damaged zip).') from None
+    with archive:
+        names = archive.namelist()
+        if not any(name.startswith("xl/worksheets/") for name in names):
+            what = "an OpenDocument spreadsheet" if "content.xml" in names else "not an Excel workbook"
+            raise ImportRefused(f'The file "{file_name}" is {what}. Save it as .xlsx or CSV and upload that.')
+        if any(name.startswith("xl/worksheets/") and name.endswith(".bin") for name in names):
+            raise ImportRefused(f'The file "{file_name}" is a binary workbook (.xlsb). Save it as .xlsx or CSV.')
+        declared = sum(info.file_size for info in archive.infolist())
+        if declared > budget:
+            raise ImportRefused(_too_big(file_name, declared, budget))
+        try:
+            _measure_parts(archive, file_name, budget)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+            # A part that unpacks to other bytes than it declares (a CRC error), or is encrypted.
+            raise ImportRefused(
+                f'The file "{file_name}" is not a workbook we can read (a damaged or protected part: {error}).'
+            ) from None
+
+
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\br:id=\"([^\"]*)\"")
+_RELATION = re.compile(rb"<Relationship\b[^>]*?\bId=\"([^\"]*)\"[^>]*?\bTarget=\"([^\"]*)\"")
+_PART_SMALL = 1 << 20  # workbook.xml and its relations list the sheets: a few kB in any real workbook
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet part's name as Excel shows it ("xl/worksheets/sheet1.xml" -> "Data"), where the workbook says."""
+
+    def small(name: str) -> bytes:
+        try:
+            with archive.open(name) as part:
+                return part.read(_PART_SMALL)
+        except (KeyError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError):
+            return b""
+
+    targets = {rid: target for rid, target in _RELATION.findall(small("xl/_rels/workbook.xml.rels"))}
+    names = {}
+    for name, rid in _SHEET.findall(small("xl/workbook.xml")):
+        target = targets.get(rid, b"").decode(errors="replace").lstrip("/")
+        part = target if target.startswith("xl/") else f"xl/{target}"
+        names[part] = unescape(name.decode(errors="replace"))
+    return names
+
+
+def _measure_parts(archive: zipfile.ZipFile, file_name: str, budget: int) -> None:
+    expanded = 0
+    sheet_names = _sheet_names(archive)
+    for info in archive.infolist():
+        sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        rows = columns = row_tags = widest = in_row = 0
+        tail = b""
+        with archive.open(info) as part:
+            while chunk := part.read(CHUNK):
+                expanded += len(chunk)
+                if expanded > budget:
+                    raise ImportRefused(_too_big(file_name, expanded, budget))
+                if not sheet:
+                    continue
+                text = tail + chunk
+                cut = text.rfind(b"<")
+                cut = cut if cut > 0 and len(text) - cut < 4096 else len(text)
+                text, tail = text[:cut], text[cut:]
+                refs = _CELL_REF.findall(text)
+                for letters, number in refs:
+                    columns, rows = max(columns, _column_number(letters)), max(rows, int(number))
+                # Cells without a reference sit one after another in their row: count them per row too.
+                first, *others = _ROW.split(text)
+                in_row += len(_CELL.findall(first))
+                for cells in others:
+                    widest, in_row, row_tags = max(widest, in_row), len(_CELL.findall(cells)), row_tags + 1
+                sheet_name = sheet_names.get(info.filename, info.filename.rsplit("/", 1)[-1].removesuffix(".xml"))
+                _check_grid(file_name, f'sheet "{sheet_name}"', max(columns, widest, in_row), max(rows, row_tags))
+
+
+def _check_grid(file_name: str, sheet: str, columns: int, rows: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise ImportRefused(
+            f'The workbook "{file_name}" has a cell in column {columns:,} of {sheet}; we read at most '
+            f"{MAX_COLUMNS:,} columns. Delete what lies beyond the table (or save the table alone as CSV)."
+        )
+    if rows > MAX_ROWS:
+        raise ImportRefused(f'The workbook "{file_name}" has a cell in row {rows:,} of {sheet}; we read at most '
+                            f"{MAX_ROWS:,} rows.")  # fmt: skip
+    if rows * columns > MAX_SHEET_CELLS:
+        raise ImportRefused(
+            f'The workbook "{file_name}" has cells up to row {rows:,} and column {columns:,} of {sheet}, '
+            f"{rows * columns:,} cells to hold at once; a workbook sheet may span at most {MAX_SHEET_CELLS:,}. "
+            "Delete stray cells far from the table, or save the sheet as CSV (CSV has no such limit)."
+        )
+
+
+def _too_big(file_name: str, expanded: int, budget: int) -> str:
+    return (
+        f'The workbook "{file_name}" unpacks to more than {budget / 1e6:,.0f} MB (at least {expanded / 1e6:,.0f} MB) '
+        "of XML, far more than a table of its size holds; we do not read it. Save the data as CSV and upload that."
+    )
+
+
 def workbook_sheets(path: Path, file_name: str) -> dict[str, list[list[str | None]]]:
     """Every sheet of a workbook as rows of text, starting at its first non-empty row."""
     from python_calamine import CalamineWorkbook
 
+    with path.open("rb") as handle:
+        zipped = handle.read(4) == b"PK\x03\x04"
+    if zipped:  # .xlsx / .xlsm; an old .xls is bounded by its own format (65,536 rows, 256 columns)
+        check_workbook(path, file_name)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheets = {}

@@ -11,6 +11,7 @@ the file is spliced into it.
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import duckdb
 
@@ -28,6 +29,20 @@ NEED = {
     "occurred_at": "a date",
     "responded_at": "a date",
 }
+
+
+# Plausible values, checked at import: an out-of-range value is a rejected row with its reason.
+EARLIEST_DATE = date(1900, 1, 1)
+DATES_AHEAD = timedelta(days=366)  # the latest plausible date: a year after the import
+MAX_AMOUNT = 1e12  # revenue in either direction: a refund or credit note is negative and stored as given
+MAX_DURATION_S = 10 * 366 * 86400.0  # ten years; a duration is never negative
+
+
+def date_window(plan: ImportPlan, today: date | None = None) -> tuple[date, date] | None:
+    """The dates this import accepts, or None when the user accepted any date."""
+    if plan.any_date:
+        return None
+    return EARLIEST_DATE, (today or date.today()) + DATES_AHEAD
 
 
 def _problem(index: int, code: str, condition: str) -> str:
@@ -49,15 +64,24 @@ def _field_sql(plan: ImportPlan, field: str, index: int, parts: Parts) -> tuple[
         if mode == "number":
             parts[n] = number_sql(v)
             problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {n} IS NULL"))
-            return f"CASE WHEN {n} >= 0 THEN {n} * {factor} END", problems
+            problems.append(_problem(index, "negative", f"{n} < 0"))
+            problems.append(_problem(index, "duration", f"NOT isfinite({n}) OR {n} * {factor} > {MAX_DURATION_S}"))
+            return f"CASE WHEN {n} >= 0 AND {n} * {factor} <= {MAX_DURATION_S} THEN {n} * {factor} END", problems
         start = plan.fields["occurred_at"]
         parts[d] = plan.dates[index].parse_sql(v)
         parts[f"d{start}"] = plan.dates[start].parse_sql(f"v{start}")
         problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {d} IS NULL"))
-        return f"CASE WHEN {d} >= d{start} THEN date_diff('second', d{start}, {d})::DOUBLE END", problems
+        problems.append(_problem(index, "before_start", f"{d} < d{start}"))
+        seconds = f"date_diff('second', d{start}, {d})"
+        problems.append(_problem(index, "duration", f"{seconds} > {MAX_DURATION_S}"))
+        return f"CASE WHEN {d} >= d{start} AND {seconds} <= {MAX_DURATION_S} THEN {seconds}::DOUBLE END", problems
     if field.endswith(("_at", "_date")):
         parts[d] = plan.dates[index].parse_sql(v)
         problems.append(_problem(index, "date", f"{v} IS NOT NULL AND {d} IS NULL"))
+        window = date_window(plan)
+        if window is not None:
+            low, high = (f"DATE '{day.isoformat()}'" for day in window)  # our own constants
+            problems.append(_problem(index, "date_range", f"{d} < {low} OR {d} >= {high} + INTERVAL 1 DAY"))
         return (f"{d}::DATE" if field.endswith("_date") else d), problems
     if field == "churned":
         parts[f"b{index}"] = flag_sql(v)
@@ -66,7 +90,8 @@ def _field_sql(plan: ImportPlan, field: str, index: int, parts: Parts) -> tuple[
     if field == "revenue":
         parts[n] = number_sql(v, index in plan.decimal_comma)
         problems.append(_problem(index, "number", f"{v} IS NOT NULL AND {n} IS NULL"))
-        return n, problems
+        problems.append(_problem(index, "amount", f"NOT isfinite({n}) OR abs({n}) > {MAX_AMOUNT}"))
+        return f"CASE WHEN isfinite({n}) AND abs({n}) <= {MAX_AMOUNT} THEN {n} END", problems
     if field == "survey":
         parts[f"u{index}"] = (f"CASE WHEN lower({v}) LIKE '%nps%' OR lower({v}) LIKE '%promoter%' THEN 'nps' "
                               f"WHEN lower({v}) LIKE '%csat%' OR lower({v}) LIKE '%satisf%' THEN 'csat' "
@@ -89,9 +114,12 @@ def _score_sql(plan: ImportPlan, score: ScoreColumn, parts: Parts) -> tuple[str,
     no_answer = f"{n} = 0" if score.zero_is_no_answer else "FALSE"
     problem = (f"CASE WHEN {v} IS NULL OR {no_answer} THEN NULL "
                f"WHEN {n} IS NULL THEN {{'col': {score.index}, 'code': 'number'}} "
+               f"WHEN NOT isfinite({n}) THEN {{'col': {score.index}, 'code': 'finite'}} "
                f"WHEN {n} <> floor({n}) THEN {{'col': {score.index}, 'code': 'whole'}} "
                f"WHEN {n} < {low} OR {n} > {high} THEN {{'col': {score.index}, 'code': 'scale'}} END")  # fmt: skip
-    return f"CASE WHEN {v} IS NULL OR {no_answer} OR {n} <> floor({n}) THEN NULL ELSE {n}::INTEGER END", problem
+    # Only a value on the scale is cast: 1e10 or inf would not fit an INTEGER and fail the whole file.
+    usable = f"isfinite({n}) AND {n} = floor({n}) AND {n} BETWEEN {low} AND {high}"
+    return f"CASE WHEN {v} IS NOT NULL AND NOT {no_answer} AND {usable} THEN {n}::INTEGER END", problem
 
 
 def build_checked(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
@@ -115,8 +143,10 @@ def build_checked(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         selects.append(f"{value} AS s{k}")
         problems.append(problem)
     if plan.kind == "responses" and plan.scores:
-        # A respondent who answered nothing gave us no response to store.
-        blank = " AND ".join(f"s{k} IS NULL" for k in range(len(plan.scores)))
+        # A respondent who answered nothing gave us no response to store (a wrong answer has its own reason).
+        blank = " AND ".join(
+            f"(v{s.index} IS NULL" + (f" OR n{s.index} = 0)" if s.zero_is_no_answer else ")") for s in plan.scores
+        )
         problems.append(f"CASE WHEN {blank} THEN {{'col': {plan.scores[0].index}, 'code': 'noscore'}} END")
     problem_list = (
         "list_filter([" + ", ".join(problems) + "], lambda p: p IS NOT NULL)"
@@ -134,6 +164,13 @@ def build_checked(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
                     SELECT *, {", ".join(selects[1:]) or "NULL AS no_field"} FROM (
                         SELECT {parsed} FROM (SELECT {values} FROM staged))))"""
     )
+
+
+def rows_with(con: duckdb.DuckDBPyConnection, code: str) -> int:
+    """How many checked rows have a problem of this kind."""
+    return con.execute(
+        "SELECT count(*) FROM checked WHERE list_contains(list_transform(problems, lambda p: p.code), ?)", [code]
+    ).fetchall()[0][0]
 
 
 def reason(plan: ImportPlan, index: int | None, code: str, value: str | None) -> str:
@@ -159,9 +196,19 @@ def reason(plan: ImportPlan, index: int | None, code: str, value: str | None) ->
         field = next((f for f, i in plan.fields.items() if i == index), "")
         thing = THING.get(plan.kind.split("+")[0], "row")
         return f"is empty, but every {thing} needs {NEED.get(field, 'a value')}"
+    if code == "date_range":
+        low, high = date_window(plan) or (EARLIEST_DATE, date.today() + DATES_AHEAD)
+        return (f"is outside the plausible dates {low.isoformat()} to {high.isoformat()} (if such dates are right, "
+                "accept any date: --any-date, or the choice on the Data page)")  # fmt: skip
     return {
         "flag": "is not a yes/no value (expected Yes/No, 1/0 or True/False)",
         "number": "is not a number",
+        "finite": "is not a finite number",
+        "negative": "is negative, and a duration cannot be",
+        "duration": "is longer than ten years, which no response or resolution takes",
+        "before_start": "is before the interaction's own date, so no duration can be measured from it",
+        "amount": f"is not a plausible amount (it must be a finite number no larger than {MAX_AMOUNT:,.0f} either way; "
+        "a negative amount, a refund, is stored as given)",
         "survey": "does not name a survey we know (NPS, CSAT or CES)",
         "noscore": 'has no answer in any score column (all blank or "no answer")',
     }.get(code, code)

@@ -95,6 +95,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply the migrations this database has not seen yet; returns the resulting version."""
+    con.execute("SET enable_progress_bar = false")  # a long migration must not draw on a command's output
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
     current = schema_version(con)
     for version, statements in enumerate(MIGRATIONS, start=1):

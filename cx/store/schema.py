@@ -234,7 +234,84 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (field, import_id)
         )""",
     ],
-    # 6: saved decks for team reviews: which views (page and its URL parameters, filters included), in which
+    # 6: undo in seconds. DuckDB keeps a PRIMARY KEY in an ART index, and deleting through one costs about
+    # 150 µs a row (a 1M-row undo took minutes while it held the file). Ids stay unique because every
+    # import inserts only ids not yet stored, inside the one writer's transaction; import_id needs no index
+    # either, as one import's rows are stored together and row-group min/max lets DuckDB skip the rest.
+    # import_claims: the records an import also brought that were already stored (a re-import, a
+    # customer another file has), so undoing the import that stored them first hands them on, not away.
+    [
+        """CREATE TABLE customers_v4 (
+            customer_id  VARCHAR NOT NULL,
+            name         VARCHAR,
+            segment      VARCHAR,
+            region       VARCHAR,
+            plan         VARCHAR,
+            signup_date  DATE,
+            churn_date   DATE,
+            churned      BOOLEAN NOT NULL DEFAULT FALSE,
+            import_id    INTEGER
+        )""",
+        "INSERT INTO customers_v4 SELECT customer_id, name, segment, region, plan, signup_date, churn_date, churned, "
+        "import_id FROM customers",
+        "DROP TABLE customers",
+        "ALTER TABLE customers_v4 RENAME TO customers",
+        """CREATE TABLE customer_attributes_v4 (
+            customer_id  VARCHAR NOT NULL,
+            attribute    VARCHAR NOT NULL,
+            value        VARCHAR,
+            import_id    INTEGER
+        )""",
+        "INSERT INTO customer_attributes_v4 SELECT customer_id, attribute, value, import_id FROM customer_attributes",
+        "DROP TABLE customer_attributes",
+        "ALTER TABLE customer_attributes_v4 RENAME TO customer_attributes",
+        """CREATE TABLE interactions_v4 (
+            interaction_id     VARCHAR NOT NULL,
+            customer_id        VARCHAR,
+            occurred_at        TIMESTAMP NOT NULL,
+            channel            VARCHAR,
+            journey_stage      VARCHAR,
+            touchpoint         VARCHAR,
+            outcome            VARCHAR,
+            response_time_s    DOUBLE,
+            resolution_time_s  DOUBLE,
+            revenue            DOUBLE,
+            import_id          INTEGER
+        )""",
+        "INSERT INTO interactions_v4 SELECT interaction_id, customer_id, occurred_at, channel, journey_stage, "
+        "touchpoint, outcome, response_time_s, resolution_time_s, revenue, import_id FROM interactions",
+        "DROP TABLE interactions",
+        "ALTER TABLE interactions_v4 RENAME TO interactions",
+        """CREATE TABLE responses_v4 (
+            response_id     VARCHAR NOT NULL,
+            customer_id     VARCHAR,              -- NULL for anonymous surveys
+            responded_at    TIMESTAMP NOT NULL,
+            survey          VARCHAR NOT NULL CHECK (survey IN ('nps', 'csat', 'ces', 'rating10')),
+            score           INTEGER NOT NULL,
+            comment         VARCHAR,
+            touchpoint      VARCHAR,
+            channel         VARCHAR,
+            journey_stage   VARCHAR,
+            interaction_id  VARCHAR,
+            import_id       INTEGER,
+            question        VARCHAR,              -- the question as the file wrote it; NULL when unknown
+            CHECK ((survey = 'nps' AND score BETWEEN 0 AND 10)
+                OR (survey = 'csat' AND score BETWEEN 1 AND 5)
+                OR (survey = 'ces' AND score BETWEEN 1 AND 7)
+                OR (survey = 'rating10' AND score BETWEEN 1 AND 10))
+        )""",
+        "INSERT INTO responses_v4 SELECT response_id, customer_id, responded_at, survey, score, comment, touchpoint, "
+        "channel, journey_stage, interaction_id, import_id, question FROM responses",
+        "DROP TABLE responses",
+        "ALTER TABLE responses_v4 RENAME TO responses",
+        """CREATE TABLE import_claims (
+            import_id   INTEGER NOT NULL,   -- the import that also brought the record
+            table_name  VARCHAR NOT NULL,   -- customers | interactions | responses
+            record_key  VARCHAR NOT NULL,   -- the record's id in that table
+            version     JSON                -- customers: that import's own values and attributes, to hand on
+        )""",
+    ],
+    # 7: saved decks for team reviews: which views (page and its URL parameters, filters included), in which
     # order, and optionally the moment their figures are frozen at (data imported up to then).
     [
         """CREATE TABLE decks (
@@ -245,7 +322,7 @@ MIGRATIONS: list[list[str]] = [
             updated_at  TIMESTAMP NOT NULL
         )""",
     ],
-    # 7: closing the loop. These tables belong to the people following up, not to any import: they have
+    # 8: closing the loop. These tables belong to the people following up, not to any import: they have
     # no import_id, so neither an import nor an undo ever touches them (an undone answer's follow-up
     # stays, and shows again if the answer is imported again with the same id).
     [

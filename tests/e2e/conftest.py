@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from cx.app.guard import MESSAGE as GUARD_MESSAGE
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -141,4 +143,6 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def app_errors(page: Page) -> list[str]:
-    return page.locator("[data-testid='stException']").all_inner_texts()
+    """Exceptions on the page: Streamlit's own boxes and the plain messages of cx.app.guard."""
+    guarded = page.locator("[data-testid='stAlert']").filter(has_text=GUARD_MESSAGE).all_inner_texts()
+    return page.locator("[data-testid='stException']").all_inner_texts() + guarded

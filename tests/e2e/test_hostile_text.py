@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -11,7 +13,7 @@ from playwright.sync_api import Page
 
 from cx.app.safe import WORD_JOINER
 from tests.e2e.conftest import Server, app_errors, screenshot, wait_for_app
-from tests.hostile import FIND_INJECTED, PAYLOADS, hostile_db
+from tests.hostile import FIND_INJECTED, FORMULA_STARTS, PAYLOADS, hostile_db
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +26,7 @@ VIEWS = [
     "Segments?metric=nps&by=segment",
     "Segments?metric=csat&by=" + quote("attr." + PAYLOADS[1]),
     "Data",
+    "Comments",
     # A link someone sends: filters that are payloads themselves.
     "Journey?" + urlencode({"segment": PAYLOADS[2], "touchpoint": PAYLOADS[4]}),
     "?" + urlencode([("segment", PAYLOADS[0]), ("segment", PAYLOADS[5]), ("region", PAYLOADS[3])]),
@@ -88,7 +91,8 @@ def test_the_undo_popover_and_the_history_show_file_names_as_text(
     page.get_by_role("button", name="Undo…").click()
     popover = page.get_by_text("Remove every row that", exact=False)
     popover.wait_for(timeout=10_000)
-    assert "#8 · " + PAYLOADS[7] in popover.inner_text()  # the newest import, its name as written
+    newest = f"#{len(PAYLOADS)} · {PAYLOADS[-1]}"
+    assert newest in popover.inner_text().replace(WORD_JOINER, "")  # the newest import, its name as written
     assert injected(page) == [] and dialogs == []
 
 
@@ -108,3 +112,47 @@ def test_an_upload_named_and_filled_with_payloads_stays_text(
     assert page.get_by_role("heading", name=name).count() == 1  # the name, as written
     assert injected(page) == [] and dialogs == []
     screenshot(page, "hostile-upload")
+
+
+DOWNLOADS = [
+    "Trends?metric=csat&grain=month&split=touchpoint",
+    "Journey",
+    "Segments?metric=nps&by=region",
+    "Data",
+    "Comments",
+]
+
+
+def formula_cells(content: bytes) -> tuple[list[str], int]:
+    """(cells a spreadsheet would run as a formula, cells made inert with an apostrophe) of a CSV."""
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+
+    def number(cell: str) -> bool:
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+
+    live = [c for c in cells if c.startswith(FORMULA_STARTS) and not number(c)]
+    return live, sum(c.startswith("'") and c[1:].startswith(FORMULA_STARTS) for c in cells)
+
+
+@pytest.mark.parametrize("view", DOWNLOADS)
+def test_every_csv_download_on_the_page_hands_formulas_over_as_text(hostile_server: Server, page: Page, view: str):
+    page.goto(f"{hostile_server.url}/{view}")
+    wait_for_app(page)
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
+    buttons = page.locator("[data-testid='stDownloadButton'] button").filter(has_text="CSV")
+    assert buttons.count() >= 1
+    inert = 0
+    for index in range(buttons.count()):
+        with page.expect_download() as download:
+            buttons.nth(index).click()
+        live, neutralised = formula_cells(Path(download.value.path()).read_bytes())
+        wait_for_app(page)  # a download reruns the page: the next button's file is the new run's
+        assert live == [], f"download {index} on {view}"
+        inert += neutralised
+    assert inert > 0  # the payloads were in the downloads, as text

@@ -40,6 +40,11 @@ claim = "groups"
 admin = ["cx-admins"]   # Lee is admin through the provider's groups claim, not by address
 """
 ADMINS_FILE = b"Customer ID,Full name,Email,Plan,Region\nx1,Kim Park,kim.park@example.com,Gold,Europe\nx2,Li Wei,li.wei@example.org,Silver,APAC\n"
+# Kim's comment holds her e-mail and phone: masked for everyone; her name is masked for viewers only.
+COMMENTS_FILE = (
+    b"Respondent,Customer ID,Date,NPS,Comment\n"
+    b"z1,x1,2026-11-25,3,The zeppelin portal logs me out: write to kim.park@example.com or call +44 20 7946 0958\n"
+)
 EDITORS_FILE = b"Respondent,Date,NPS,Comment\ns1,2026-11-20,10,Great\ns2,2026-11-21,4,Slow answer\n"
 
 
@@ -68,6 +73,7 @@ def dashboard(provider, demo_db, tmp_path_factory) -> Iterator[Server]:
     database = folder / "cx.duckdb"
     shutil.copy(demo_db, database)
     import_file(ADMINS_FILE, file_name="admins-crm.csv", db=database, actor=Actor("lee@example.com", "admin"))
+    import_file(COMMENTS_FILE, file_name="admins-survey.csv", db=database, actor=Actor("lee@example.com", "admin"))
     roles = folder / "roles.toml"
     roles.write_text(ROLES)
     secrets = folder / "secrets.toml"
@@ -256,3 +262,39 @@ def test_a_viewer_replaying_an_editors_undo_click_changes_nothing(dashboard, new
     assert imports(dashboard.database) == before
     assert audit_log(dashboard.database).count(refused) == refusals + 1  # the replayed message, refused
     screenshot(viewer, "sign-in-viewer-replay-refused")
+
+
+def comments_download(page: Page) -> str:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download these comments (CSV, masked)").click()
+    return Path(download.value.path()).read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("sub", "shown", "hidden"),
+    [("vic", "K. P. (x1)", "Kim Park"), ("ana", "Kim Park (x1)", "K. P.")],
+    ids=["viewer", "editor"],
+)
+def test_customer_names_are_masked_for_a_viewer_on_screen_and_in_the_download_and_contacts_for_everyone(
+    dashboard, new_page, sub, shown, hidden
+):
+    page = sign_in(new_page(), dashboard, sub)
+    page.goto(dashboard.url + "/Comments?q=zeppelin")
+    wait_for_app(page)
+    screenshot(page, f"sign-in-{sub}-comments-masking")
+    text = page.locator("[data-testid='stMainBlockContainer']").inner_text().replace(WORD_JOINER, "")
+    assert "1 comments match" in text or "1 comment matches" in text
+    assert shown in text and hidden not in text
+    assert "kim.park@example.com" not in text and "7946 0958" not in text  # in the comment: masked for everyone
+    exported = comments_download(page)
+    assert shown.split(" (")[0] in exported and hidden not in exported
+    assert "kim.park@example.com" not in exported and "7946" not in exported
+    event = (USERS[sub]["email"], {"vic": "viewer", "ana": "editor"}[sub], "export", "comments.csv (Comments page)")
+    for _ in range(50):  # the click's rerun writes the event (and holds the file meanwhile)
+        try:
+            if event in audit_log(dashboard.database):
+                break
+        except duckdb.IOException:
+            pass
+        page.wait_for_timeout(200)
+    assert event in audit_log(dashboard.database)

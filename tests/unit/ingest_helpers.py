@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 import duckdb
 
-TABLES = ("imports", "customers", "customer_attributes", "interactions", "responses", "import_rejects")
+TABLES = ("imports", "customers", "customer_attributes", "interactions", "responses", "import_rejects", "import_claims")
 
 
 def contents(db: Path) -> dict[str, list[tuple]]:

@@ -86,6 +86,16 @@ def test_replacing_data_with_the_demo_needs_an_admin(tmp_path):
     assert con.execute("SELECT who, action, via FROM audit_log").fetchall() == [("lee@example.com", "demo", "cli")]
 
 
+def test_a_viewer_cannot_recompute_the_themes(tmp_path):
+    roles, _, db = setup(tmp_path)
+    before = digest(db)
+    refused = cx("themes", "--db", db, "--quiet", user="vic@example.com", roles=roles)
+    assert refused.returncode == 3
+    assert "vic@example.com is a viewer; recomputing the themes needs the editor role" in refused.stderr
+    assert digest(db) == before
+    assert cx("themes", "--db", db, "--quiet", user="ana@example.com", roles=roles).returncode == 0
+
+
 def test_without_a_roles_file_the_command_line_works_as_before(tmp_path):
     data = tmp_path / "crm.csv"
     data.write_bytes(CUSTOMERS)

@@ -78,14 +78,15 @@ def test_help_desk_export_becomes_tickets_with_linked_ratings():
     assert list(plan.preview["touchpoint"]) == ["Refund request", "Billing inquiry"]
 
 
-def test_timestamp_durations_are_measured_from_a_creation_time_and_negatives_not_stored():
+def test_timestamp_durations_are_measured_from_a_creation_time_and_negatives_rejected():
     data = (
         b"Ticket ID,Created,First Response Time,Time to Resolution\n"
-        b"1,2024-01-01 09:00:00,2024-01-01 09:30:00,2024-01-01 08:00:00\n"
+        b"1,2024-01-01 09:00:00,2024-01-01 09:30:00,2024-01-01 10:00:00\n"
+        b"2,2024-01-01 09:00:00,2024-01-01 09:30:00,2024-01-01 08:00:00\n"
     )
     plan = analyse(data, file_name="t.csv")
-    assert plan.preview["response_time_s"][0] == 1800.0
-    assert plan.preview["resolution_time_s"].isna().all()
+    assert list(plan.preview["response_time_s"]) == [1800.0]
+    assert [(e["row"], e["column"]) for e in plan.errors] == [(2, "Time to Resolution")]
 
 
 def test_timestamp_durations_without_a_creation_time_are_left_out_with_a_note():
