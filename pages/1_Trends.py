@@ -3,8 +3,8 @@
 import streamlit as st
 
 from cx import charts
-from cx.analysis import metrics, narrative, segments, stats, trends, units
-from cx.app import ui
+from cx.analysis import journey, metrics, narrative, segments, stats, trends, units
+from cx.app import drill, ui
 
 filters = ui.setup_page("Trends")
 
@@ -45,6 +45,7 @@ ui.remember(
 )
 
 metric = metrics.METRICS[metric_key]
+drill.worth_a_look(ui.query(journey.touchpoint_shifts, filters))
 frame = ui.query(trends.trend, metric_key, filters, grain, split or None, target_s=target_s)
 if frame.empty or frame["value"].isna().all():
     st.info(f"No {metric.label} data for these filters. Widen the date range or clear a filter.")

@@ -82,10 +82,19 @@ def trend(
     min_n: int = stats.MIN_N,
     target_s: float = metrics.DEFAULT_RESPONSE_TARGET_S,
     max_groups: int = MAX_GROUPS,
+    keep: list[str] | None = None,
+    known_only: bool = False,
 ) -> pd.DataFrame:
-    """The metric per period (and group) with n, interval, coverage status and significance marks."""
+    """The metric per period (and group) with n, interval, coverage status and significance marks.
+
+    `keep` names the groups to draw (the others pooled as 'The rest'); by default the largest
+    TOP_GROUPS when there are more than `max_groups`. `known_only` leaves the 'Unknown' group out
+    (additive metrics only; medians are pooled in the query).
+    """
     raw = metrics.sufficient_stats(backend, key, filters, by=by, grain=grain, target_s=target_s)
-    keep = top_groups(raw, key, max_groups)
+    if known_only:  # e.g. "the other touchpoints" are not the answers that name no touchpoint
+        raw = raw[raw["group"] != metrics.UNKNOWN]
+    keep = list(keep) if keep is not None else top_groups(raw, key, max_groups)
     if keep is not None and key in DURATIONS:  # medians do not add up: pool the rest in the query
         raw = metrics.sufficient_stats(backend, key, filters, by=by, grain=grain, target_s=target_s, keep=keep)
     elif keep is not None:
