@@ -306,7 +306,7 @@ def trend(
             )
             figure.add_annotation(
                 x=pd.Timestamp(note.day), y=1, yref="paper", yanchor="bottom", showarrow=False, xanchor="left",
-                text=html.escape(str(note.label))[:40], font=dict(size=14, color="#374151"),
+                text=html.escape(str(note.label)[:40]), font=dict(size=14, color="#374151"),
             )  # fmt: skip
     figure.update_layout(
         template=TEMPLATE,

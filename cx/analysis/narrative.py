@@ -704,3 +704,23 @@ def drivers_headline(table: pd.DataFrame, target: str) -> str:
     if not parts:
         return f"Nothing we measured goes significantly with {what} for these customers."
     return _capital("; ".join(parts)) + " — a correlation, not proof of cause."
+
+
+# --- annotations ------------------------------------------------------------------------------
+
+
+def across_headline(label: str, day, days: int, summary: Summary | None, metric: Metric) -> str:
+    """'Across “New billing system live” (15 Jul 2026): CSAT 41% in the 28 days from then, down 21.0 pts on the
+    28 days before (±6.2), n = 320.' Untested, and said so, when the day is too close to the data's edge."""
+    name = f"“{label}” ({_day(day)})"
+    if summary is None or days <= 0:
+        return f"Across {name}: too close to the edge of the data to compare a week before with a week after."
+    if summary.current.value is None:
+        return f"Across {name}: no {units.label(metric, days)} data in the {days} days from then."
+    text = figure(summary, days, p90=False)
+    n = f"n = {units.count(summary.current.n)}"
+    if stats.is_small(summary.current.n):
+        return f"Across {name}: {text} in the {days} days from then, but {n} is too small to rely on."
+    unit = units.unit_for(metric, summary.current.value)
+    against = compared(change_from_summary(summary), f"the {days} days before", unit)
+    return f"Across {name}: {text} in the {days} days from then, {against}, {n}."

@@ -8,9 +8,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cx import charts
-from cx.analysis import journey, metrics, narrative, segments, stats, units
+from cx.analysis import journey, metrics, narrative, segments, stats, trends, units
 from cx.analysis.filters import Filters
-from cx.app import drill, ui
+from cx.app import annotations_view, drill, ui
 from cx.app.safe import md
 
 PAGE = "pages/2_Journey.py"
@@ -103,7 +103,9 @@ def touchpoint_focus(filters: Filters, touchpoint: str, key: str | None) -> None
     grain = "week" if filters.days <= 120 else "month"
     trend = ui.query(journey.focus_trend, key, filters, touchpoint, grain)
     if len(trend) and trend["value"].notna().any():
-        ui.figure(charts.trend(trend, metric, grain), units.display_table(trend, metric, grain=grain),
+        notes = annotations_view.notes(key, filters)
+        ui.figure(charts.trend(trend, metric, grain, notes),
+                  units.display_table(trends.label_periods(trend, notes), metric, grain=grain),
                   f"{key}_{touchpoint}_vs_others", key="focus_trend_chart")  # fmt: skip
         if marks := charts.trend_key(trend, grain):
             st.caption(marks)

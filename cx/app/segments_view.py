@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cx import charts
-from cx.analysis import metrics, narrative, segments, stats, units
+from cx.analysis import metrics, narrative, segments, stats, trends, units
 from cx.analysis.filters import Filters
-from cx.app import drill, ui
+from cx.app import annotations_view, drill, ui
 from cx.app.safe import md
 
 PAGE = "pages/3_Segments.py"
@@ -89,7 +89,9 @@ def two_over_time(filters: Filters, metric_key: str, by: str, frame) -> None:
     trend = ui.query(segments.two_over_time, metric_key, filters.with_values(**{by: None}), by, (first, second), grain)
     ui.headline(narrative.two_groups_headline(trend, metric, (first, second), grain, filters.days))
     if len(trend) and trend["value"].notna().any():
-        ui.figure(charts.trend(trend, metric, grain), units.display_table(trend, metric, grain=grain),
+        notes = annotations_view.notes(metric_key, filters)
+        ui.figure(charts.trend(trend, metric, grain, notes),
+                  units.display_table(trends.label_periods(trend, notes), metric, grain=grain),
                   f"{metric_key}_{first}_vs_{second}", key="segment_trend")  # fmt: skip
         if marks := charts.trend_key(trend, grain):
             st.caption(marks)
