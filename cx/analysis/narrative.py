@@ -180,11 +180,18 @@ def compared(change: Change, against: str, unit: units.Unit | None = None, min_n
         return f"too few answers to compare with {against}"
     if metric.key in MODELS:
         return f"{units.change(metric, change.difference, unit)} on {against} (a projection, not tested)"
-    if change.direction is None:
-        return f"about the same as {against} ({plus_minus(metric, change.difference, change.margin, unit)})"
     word = "up" if change.direction == "up" else "down"
     size = units.change(metric, change.difference, unit, signed=False)
-    # The margin is in the unit just said: "down 5.4 min on the previous 90 days (±1.6)".
+    if metric.unit == "s":
+        # Medians are tested on the shares above the pooled median (Mood), so a "± m" from their two intervals
+        # can disagree with the verdict ("down 5.0 min (±5.7)"): say what they are compared with instead.
+        before = units.value(metric, change.reference, unit)
+        if change.direction is None:
+            return f"about the same as {against} ({before})"
+        return f"{word} {size} on {against} (from {before})"
+    if change.direction is None:
+        return f"about the same as {against} ({plus_minus(metric, change.difference, change.margin, unit)})"
+    # The margin is in the unit just said: "up 4.9 pts on the previous 90 days (±1.8)".
     width = "" if change.margin is None else f" (±{_bare(metric, change.margin, unit)})"
     return f"{word} {size} on {against}{width}"
 
