@@ -78,6 +78,9 @@ def readable(figure: go.Figure, scale: float = 1.0) -> go.Figure:
     gets the same treatment without styling itself.
     """
     figure = go.Figure(figure)
+    # No drag-to-zoom by default: on a phone a drag that starts on a chart must scroll the page. Clicks and
+    # hovers still work; zoom and pan stay one click away in the chart's toolbar.
+    figure.update_layout(dragmode=False)
     if not figure.layout.template or not figure.layout.template.layout.font.family:
         figure.update_layout(template=TEMPLATE)
     minimum = MIN_TEXT_PX * scale
