@@ -302,13 +302,22 @@ def trend(
                 x=row.period, y=row.y, text="so far", showarrow=False, yshift=18, font=dict(color=NEUTRAL, size=14)
             )
         _significance_marks(figure, rows, metric, str(group))
-    if annotations is not None and len(annotations):
+    x_range = None
+    if annotations is not None and len(annotations) and len(frame):
+        # The axis stays on the data's periods (a note's line or label must not stretch it into empty months).
+        first, last = pd.to_datetime(frame["period"]).min(), pd.to_datetime(frame["period"]).max()
+        end = pd.to_datetime(frame["period_end"]).max() if "period_end" in frame else last
+        pad = max((last - first) * 0.04, pd.Timedelta(days=1))
+        days = [pd.Timestamp(d) for d in annotations["day"] if first - pad <= pd.Timestamp(d) <= end]
+        x_range = [first - pad, max([last, *days]) + pad]
         for note in annotations.itertuples():
-            figure.add_vline(
-                x=pd.Timestamp(note.day).timestamp() * 1000, line=dict(color="#374151", dash="dot", width=1.5)
-            )
+            day = pd.Timestamp(note.day)
+            if day not in days:
+                continue
+            figure.add_vline(x=day.timestamp() * 1000, line=dict(color="#374151", dash="dot", width=1.5))
+            right_side = day > first + (last - first) * 0.66  # the label reads towards the chart, not off it
             figure.add_annotation(
-                x=pd.Timestamp(note.day), y=1, yref="paper", yanchor="bottom", showarrow=False, xanchor="left",
+                x=day, y=1, yref="paper", yanchor="bottom", showarrow=False, xanchor="right" if right_side else "left",
                 text=html.escape(str(note.label)[:40]), font=dict(size=14, color="#374151"),
             )  # fmt: skip
     figure.update_layout(
@@ -317,7 +326,7 @@ def trend(
         hovermode="closest",
         yaxis_title=units.axis_title(metric, unit, grain=grain),
         yaxis=dict(tickformat=",", ticksuffix="%" if metric.unit == "%" else ""),
-        xaxis=_time_axis(frame["period"], grain),
+        xaxis=_time_axis(frame["period"], grain) | ({"range": x_range} if x_range else {}),
         showlegend=split,
         # Below the chart, if one is drawn at all: the toolbar sits at the top right and would cover it there.
         legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0, title_text=""),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
+from cx import charts
 from cx.analysis import metrics, narrative, trends, units
 from cx.analysis.filters import Filters
 from cx.reports import exports
@@ -112,3 +114,19 @@ def test_the_trend_csv_carries_each_annotation_beside_its_period(tmp_path):
     assert "Annotation" in table.columns
     assert list(table["Annotation"]) == ["", "Price change (01 Jul)"]
     assert "Price change (01 Jul)" in csv.decode("utf-8-sig")
+
+
+def test_an_annotation_is_drawn_on_the_trend_without_stretching_its_time_axis(tmp_path):
+    path = incident_db(tmp_path / "cx.duckdb")
+    annotations.add("csat", EVENT, "New billing system live", "ana@example.com", path)
+    annotations.add("csat", date(2026, 7, 30), "Price change", "ana@example.com", path)
+    with db.reading(path) as backend:
+        frame = trends.trend(backend, "csat", PERIOD, "week")
+        figure = charts.trend(frame, metrics.METRICS["csat"], "week", trends.annotations(backend, "csat", PERIOD))
+    texts = {a.text: a.xanchor for a in figure.layout.annotations}
+    assert texts["New billing system live"] == "left"  # weeks of 1 Jun – 27 Jul: 1 Jul is mid-way, reads rightwards
+    assert texts["Price change"] == "right"  # in the last third: reads leftwards, towards the chart
+    low, high = figure.layout.xaxis.range
+    assert pd.Timestamp(high) < pd.Timestamp("2026-08-03")  # ends in the last week (27 Jul – 2 Aug), not beyond
+    assert [s.x0 for s in figure.layout.shapes] == [pd.Timestamp(EVENT).timestamp() * 1000,
+                                                    pd.Timestamp("2026-07-30").timestamp() * 1000]  # fmt: skip
