@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cx.analysis import stats, units
-from cx.analysis.metrics import Metric, Summary
+from cx.analysis.metrics import UNKNOWN, Metric, Summary
 from cx.store.schema import JOURNEY_STAGES
 
 # A figure that grows by construction (revenue to date) has no "weakest" period and no "fell".
@@ -378,6 +378,8 @@ def versus_rest_headline(table: pd.DataFrame, metric: Metric, by_label: str, day
     name = units.label(metric, days, snapshot=bool((table.get("basis") == "snapshot").any()) if len(table) else False)
     usable = table[~table["small"].astype(bool) & table["value"].notna()]
     what = by_label.lower()
+    if len(table) and (table["group"] == UNKNOWN).all():
+        return f"No {what} is recorded for the {metric.counted} behind {name}, so there is nothing to compare."
     if usable.empty:
         return f"Too few answers per {what} to compare on {name}."
     unit = units.unit_for(metric, usable["value"])
@@ -630,10 +632,22 @@ def outcome_headline(gap, survey: str, days: int) -> str:
 # --- segments ---------------------------------------------------------------------------------
 
 
+def named_groups(frame: pd.DataFrame) -> list[str]:
+    """The groups that have a name and a value ('Unknown' is not a group one can compare with the rest)."""
+    if frame.empty:
+        return []
+    rows = frame[(frame["group"] != UNKNOWN) & frame["value"].notna()]
+    return list(dict.fromkeys(rows["group"]))
+
+
 def heatmap_headline(frame: pd.DataFrame, by_label: str, labels: dict[str, str]) -> str:
     """The group significantly worse than the rest on the most metrics (BH within each metric)."""
     if frame.empty:
         return f"No data to compare by {by_label.lower()}."
+    if not named_groups(frame):
+        return f"No {by_label.lower()} is recorded in this data, so there is nothing to compare."
+    if len(named_groups(frame)) < 2:
+        return f"Only one {by_label.lower()} is recorded in this data ({named_groups(frame)[0]}): nothing to compare."
     worse = frame[frame["direction"] == "worse"]
     if worse.empty:
         return f"No {by_label.lower()} is significantly worse than the rest on any metric."

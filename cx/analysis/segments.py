@@ -194,7 +194,8 @@ def heatmap_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
         "n too small" if small and value is not None and not pd.isna(value) else metrics.METRICS[key].format(value)
         for key, value, small in zip(frame["metric"], frame["value"], frame["small"], strict=True)
     ]
-    return frame[["group", "metric", "value", "n", "small", "rest_value", "difference", "q_value", "direction", "text"]]
+    columns = ["group", "metric", "value", "n", "small", "rest_value", "difference", "q_value", "direction", "text"]
+    return frame[columns + (["basis"] if "basis" in frame else [])]
 
 
 # --- two segments over time ---------------------------------------------------------------------

@@ -33,6 +33,8 @@ def by_metric(filters: Filters, metric_key: str, by: str) -> None:
         ui.headline(narrative.focus_headline(row, metric, focus[0], others, filters.days))
     else:
         ui.headline(narrative.versus_rest_headline(frame, metric, by_label, filters.days))
+    if len(narrative.named_groups(frame)) < 2:
+        return frame  # the headline says there is nothing to compare; one bar would only look like a ranking
     figure = charts.metric_bars(frame, metric, days=filters.days, highlight=set(focus),
                                 reference=frame.attrs.get("overall"))  # fmt: skip
     unit = units.unit_for(metric, frame["value"])
@@ -57,9 +59,10 @@ def heatmap(filters: Filters, by: str, keys: list[str]) -> None:
     st.subheader(f"Every metric by {md(by_label.lower())}")
     unfocused = filters.with_values(**{by: None})
     heat = ui.query(segments.heatmap, unfocused, by, tuple(k for k in segments.HEATMAP_METRICS if k in keys))
-    labels = {k: units.label(m, filters.days) for k, m in metrics.METRICS.items()}
+    snapshots = set(heat.loc[heat["basis"] == "snapshot", "metric"]) if "basis" in heat else set()
+    labels = {k: units.label(m, filters.days, snapshot=k in snapshots) for k, m in metrics.METRICS.items()}
     ui.headline(narrative.heatmap_headline(heat, by_label, labels))
-    if len(heat):
+    if len(narrative.named_groups(heat)) >= 2:  # one group (or only "Unknown") would be compared with itself
         ui.figure(charts.heatmap(heat, labels), heat, f"heatmap_by_{by}", key="segment_heatmap")
     ui.how_we_compute(
         "Each cell is the metric for that group. Blue: significantly better than the rest, red: significantly worse "

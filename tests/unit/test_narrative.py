@@ -197,3 +197,33 @@ def test_a_significant_fall_in_a_median_never_reads_as_within_its_margin():
     text = narrative.tile_sentence(Summary(metric, current, previous, comparison, {"p90": 26_280.0}), 90)
     assert text == "First response 7.2 min (median), down 5.0 min on the previous 90 days (from 12 min), n = 3,701."
     assert "±" not in text
+
+
+def segment_rows(*rows: tuple[str, float | None, int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"group": g, "value": v, "n": n, "small": n < stats.MIN_N, "direction": None, "basis": None}
+            for g, v, n in rows
+        ]
+    )
+
+
+def test_a_segmentation_nobody_recorded_is_not_compared_with_itself():
+    # Every answer's customer has no segment: the only group is "Unknown".
+    table = segment_rows(("Unknown", 39.3, 2_769))
+    assert narrative.versus_rest_headline(table, CSAT, "Segment", 90) == (
+        "No segment is recorded for the responses behind CSAT, so there is nothing to compare."
+    )
+    assert narrative.named_groups(table) == []
+    heat = table.assign(metric="csat")
+    assert narrative.heatmap_headline(heat, "Segment", {}) == (
+        "No segment is recorded in this data, so there is nothing to compare."
+    )
+
+
+def test_one_named_segment_beside_unknown_is_said_to_have_nothing_to_compare():
+    heat = segment_rows(("SMB", 40.0, 120), ("Unknown", 38.0, 900)).assign(metric="csat")
+    assert narrative.named_groups(heat) == ["SMB"]
+    assert narrative.heatmap_headline(heat, "Segment", {}) == (
+        "Only one segment is recorded in this data (SMB): nothing to compare."
+    )
