@@ -473,7 +473,8 @@ def experience_outcomes(backend: ibis.BaseBackend, filters: Filters, days: int =
         )
         .execute()
     )
-    return frame[[*columns, "segment", "plan"]].sort_values(["survey", "experience"]).reset_index(drop=True)
+    ordered = frame[[*columns, "segment", "plan"]].sort_values(["survey", "experience", "segment", "plan"])
+    return ordered.reset_index(drop=True)  # in one order on every engine
 
 
 def outcome_bars(outcomes: pd.DataFrame, survey: str) -> pd.DataFrame:

@@ -370,11 +370,15 @@ def drivers_table(
     table["significant"] = [q is not None and q <= stats.ALPHA for q in table["q_value"]]
     table = table[table["effect"].notna()]
     # One row per attribute: the value whose effect is most certainly away from zero.
-    table = table.sort_values(["small", "strength"], ascending=[True, False], kind="stable")
+    # Ties (the two values of a yes/no attribute) go to the value that raises the outcome, then to the first
+    # name and value, so every engine agrees.
+    order = ["small", "strength", "effect", "driver", "level"]
+    table = table.sort_values(order, ascending=[True, False, False, True, True], kind="stable")
     table = pd.concat(
         [table[table["kind"] == "touchpoint"], table[table["kind"] == "attribute"].drop_duplicates("driver")]
     )
-    return table.sort_values(["kind", "small", "strength"], ascending=[False, True, False]).reset_index(drop=True)
+    ranked = table.sort_values(["kind", *order], ascending=[False, True, False, False, True, True], kind="stable")
+    return ranked.reset_index(drop=True)
 
 
 def _driver_row(kind: str, name: str, level: str, inside: dict, outside: dict, target: str, min_n: int) -> dict:
