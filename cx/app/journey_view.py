@@ -83,6 +83,14 @@ def pain_points(filters: Filters, key: str | None) -> None:
         shown = table.drop(columns=["stage_order", "p_value"]).rename(
             columns={"value": units.column(metric), "n": "answers", "previous": f"{metric.label} before"}
         )
+        for column, duration in (
+            ("response_median_s", "first_response_time"),
+            ("resolution_median_s", "resolution_time"),
+        ):
+            if column in shown:  # in the same unit as the tiles and axes, never raw seconds
+                timing = metrics.METRICS[duration]
+                unit = units.unit_for(timing, shown[column])
+                shown[units.column(timing, unit)] = units.convert(timing, shown.pop(column), unit).round(1)
         st.dataframe(shown, hide_index=True)
 
 

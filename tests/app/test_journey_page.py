@@ -130,3 +130,11 @@ def test_a_touchpoint_drill_shows_it_against_the_other_touchpoints(app_db):
     assert not at.exception
     assert "touchpoint" not in at.query_params
     assert "Pain points" in [h.value for h in at.subheader]
+
+
+def test_the_touchpoint_table_gives_times_in_minutes_as_the_tiles_do(app_db):
+    at = journey_page()
+    table = next(d.value for d in at.dataframe if "touchpoint" in d.value.columns)
+    assert "response_median_s" not in table.columns
+    minutes = dict(zip(table["touchpoint"], table["First response (median, minutes)"], strict=True))
+    assert minutes == {"Checkout": 1.0, "Web app": 2.0, "Billing inquiry": 3.0}  # 60, 120 and 180 seconds
