@@ -1,4 +1,4 @@
-"""At phone width (390 × 844, touch): the sidebar starts collapsed, tiles keep the desktop order, and a
+"""At phone width (390 × 844, touch): the sidebar starts collapsed, the title shows, tiles keep the desktop order, and a
 vertical swipe that starts on a chart scrolls the page instead of being caught by the chart."""
 
 from __future__ import annotations
@@ -57,4 +57,6 @@ def test_the_overview_on_a_phone_has_the_sidebar_collapsed_and_tiles_in_desktop_
     assert labels == ["NPS", "CSAT", "CES", "90-day churn", "90-day retention", "First response (median)"]
     tops = [box["y"] for box in (m.bounding_box() for m in phone.locator("[data-testid='stMetric']").all())]
     assert tops == sorted(tops)  # stacked one under the other, in that order
+    title, bar = phone.locator("h1").first.bounding_box(), phone.locator("[data-testid='stHeader']").bounding_box()
+    assert title["y"] >= bar["y"] + bar["height"] - 1  # the top bar does not cover the page title
     screenshot(phone, "overview-phone")
