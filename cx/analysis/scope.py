@@ -33,13 +33,14 @@ import ibis.expr.types as ir
 from cx.access import ATTRIBUTE_PREFIX, Scope
 from cx.analysis import personal
 
-# Hold no customer rows, so the same for everyone: theme names and rules (a leader's words), saved decks,
-# the follow-up SLA and the actions taken.
+# Hold no customer rows, so the same for everyone: theme names, rules and annotations (a leader's words),
+# saved decks, the follow-up SLA and the actions taken.
 OPEN_TABLES = (
     "imports",
     "schema_version",
     "theme_names",
     "theme_rules",
+    "annotations",
     "decks",
     "followup_settings",
     "followup_actions",

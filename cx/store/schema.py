@@ -311,7 +311,20 @@ MIGRATIONS: list[list[str]] = [
             version     JSON                -- customers: that import's own values and attributes, to hand on
         )""",
     ],
-    # 7: saved decks for team reviews: which views (page and its URL parameters, filters included), in which
+    # 7: a leader's note on a trend ("new billing system live"): a day, a label, who wrote it and when.
+    # metric NULL = shown on every metric's charts.
+    [
+        "CREATE SEQUENCE annotation_id_seq START 1",
+        """CREATE TABLE annotations (
+            annotation_id  BIGINT PRIMARY KEY DEFAULT nextval('annotation_id_seq'),
+            metric         VARCHAR,                -- a metric key (cx.analysis.metrics), NULL = every metric
+            day            DATE NOT NULL,
+            label          VARCHAR NOT NULL,
+            author         VARCHAR NOT NULL,
+            created_at     TIMESTAMP NOT NULL
+        )""",
+    ],
+    # 8: saved decks for team reviews: which views (page and its URL parameters, filters included), in which
     # order, and optionally the moment their figures are frozen at (data imported up to then).
     [
         """CREATE TABLE decks (
@@ -322,7 +335,7 @@ MIGRATIONS: list[list[str]] = [
             updated_at  TIMESTAMP NOT NULL
         )""",
     ],
-    # 8: closing the loop. These tables belong to the people following up, not to any import: they have
+    # 9: closing the loop. These tables belong to the people following up, not to any import: they have
     # no import_id, so neither an import nor an undo ever touches them (an undone answer's follow-up
     # stays, and shows again if the answer is imported again with the same id).
     [
