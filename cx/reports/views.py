@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cx import charts
-from cx.analysis import journey, metrics, narrative, segments, trends
-from cx.analysis.filters import ATTRIBUTE_PREFIX, Filters
+from cx.analysis import journey, metrics, narrative, segments, trends, units
+from cx.analysis.filters import Filters
 from cx.analysis.stats import MIN_N
 from cx.reports import exports
 
@@ -67,9 +67,7 @@ def _choice(params: dict[str, list[str]], name: str, options: list[str], default
 
 
 def _label(field_name: str) -> str:
-    if field_name.startswith(ATTRIBUTE_PREFIX):
-        return field_name.removeprefix(ATTRIBUTE_PREFIX)
-    return field_name.replace("_", " ").capitalize()
+    return units.field_label(field_name)
 
 
 def _table(frame: pd.DataFrame, metric: metrics.Metric | None = None, keep: list[str] | None = None) -> pd.DataFrame:
@@ -123,49 +121,47 @@ def _trend_headline(
 
 
 def journey_view(backend: ibis.BaseBackend, filters: Filters, params: dict[str, list[str]]) -> View:
-    table = journey.touchpoints(backend, filters)
-    if table.empty:
-        return View(
-            "pages/2_Journey.py",
-            "Journey",
-            filters,
-            [Section("Pain points", "No interactions with a touchpoint in this period.")],
-        )
-    ranked = journey.pain_points(table)
-    bars = journey.pain_bars(ranked)
-    csat = metrics.METRICS["csat"]
-    sections = [
-        Section(
-            "Pain points",
-            journey.pain_headline(table, filters.days),
-            charts.ranked_bars(bars, label="touchpoint", value_label="CSAT (%)", suffix="%", higher_is_better=False),
-            _table(bars, csat, ["touchpoint", "value", "ci_low", "ci_high", "n", "small"]),
-            exports.sample_size(bars, "responses"),
-            csat,
-        ),
-        Section(
-            "Volume and satisfaction",
-            journey.volume_headline(table),
-            charts.volume_satisfaction(table),
-            None,
-            f"n = {int(table['volume'].sum()):,} interactions",
-        ),
-    ]
+    """The Journey page: pain points on the metric it ranks on (chosen, else the one with most answers)."""
+    available = journey.rankable(backend, filters)
+    key = _choice(params, "pain", list(available), journey.default_metric(available) or "") or None
+    sections = []
+    if key is None:
+        sections.append(Section("Pain points", "No survey answer in this period names a touchpoint, so touchpoints "
+                                "cannot be ranked."))  # fmt: skip
+    else:
+        metric = metrics.METRICS[key]
+        table = journey.touchpoints(backend, filters, key)
+        ranked = journey.pain_points(table, metric.higher_is_better)
+        headline = narrative.pain_headline(table, metric, filters.days)
+        if not journey.can_rank(table):
+            sections.append(Section("Pain points", headline))
+        else:
+            sections.append(Section(
+                "Pain points", headline,
+                charts.metric_bars(ranked.rename(columns={"touchpoint": "group"}), metric, worst_first=True),
+                _table(ranked, metric, ["touchpoint", "value", "ci_low", "ci_high", "n", "small"]),
+                exports.sample_size(ranked, metric.counted), metric,
+            ))  # fmt: skip
+            if (table["volume"] > 0).sum() >= 2:
+                sections.append(Section("Volume and satisfaction", narrative.volume_headline(table, metric),
+                                        charts.volume_satisfaction(table, metric), None,
+                                        f"n = {int(table['volume'].sum()):,} interactions"))  # fmt: skip
     flow = journey.stage_flow(backend, filters)
     if len(flow):
-        sections.append(Section("Flow through the journey", journey.flow_headline(flow), charts.funnel(flow),
+        sections.append(Section("Flow through the journey", narrative.flow_headline(flow), charts.funnel(flow),
                                 _table(flow, None, ["journey_stage", "reached", "share_of_top", "stopped"]),
                                 exports.sample_size(flow)))  # fmt: skip
     channels = journey.channel_consistency(backend, filters)
     if len(channels):
-        sections.append(Section("Channel consistency", journey.channel_headline(channels), charts.channel_dots(channels),
-                                None, exports.sample_size(channels, "responses")))  # fmt: skip
+        sections.append(Section("Channel consistency", narrative.channel_headline(channels),
+                                charts.channel_dots(channels), None, exports.sample_size(channels, "responses")))  # fmt: skip
+    label = metrics.METRICS[key].label if key else "The score"
     notes = [
-        csat.help,
-        f"Red: CSAT fell significantly against the previous {filters.days} days, with false discoveries controlled "
-        f"across touchpoints (Benjamini–Hochberg). Grey: fewer than {MIN_N} answers.",
+        *([metrics.METRICS[key].help] if key else []),
+        f"Red: {label} got significantly worse against the previous {filters.days} days, with false discoveries "
+        f"controlled across touchpoints (Benjamini–Hochberg). Grey: fewer than {MIN_N} answers.",
     ]
-    return View("pages/2_Journey.py", "Journey", filters, sections, notes, ["csat"])
+    return View("pages/2_Journey.py", "Journey", filters, sections, notes, [key] if key else [])
 
 
 def segments_view(backend: ibis.BaseBackend, filters: Filters, params: dict[str, list[str]]) -> View:
@@ -182,30 +178,32 @@ def segments_view(backend: ibis.BaseBackend, filters: Filters, params: dict[str,
     sections = []
     frame = segments.versus_rest(backend, key, filters, by)
     if len(frame) and not frame["value"].isna().all():
-        figure = charts.ranked_bars(
-            frame, label="group", value_label=metric.label, value_format=",.1f" if metric.unit != "score" else ".2f",
-            suffix="%" if metric.unit == "%" else "", higher_is_better=metric.higher_is_better,
-            reference=frame.attrs.get("overall"),
-        )  # fmt: skip
+        figure = charts.metric_bars(frame, metric, days=filters.days, reference=frame.attrs.get("overall"))
         sections.append(Section(f"{metric.label} by {by_label.lower()}", narrative.versus_rest_headline(frame, metric, by_label, filters.days),
                                 figure, _table(frame, metric, ["group", "value", "ci_low", "ci_high", "n", "small"]),
                                 exports.sample_size(frame, metric.counted), metric))  # fmt: skip
     heat = segments.heatmap(backend, filters, by, tuple(k for k in segments.HEATMAP_METRICS if k in keys))
     if len(heat):
-        labels = {k: m.label for k, m in metrics.METRICS.items()}
-        sections.append(Section(f"Every metric by {by_label.lower()}", segments.heatmap_headline(heat, by_label),
+        labels = {k: units.label(m, filters.days) for k, m in metrics.METRICS.items()}
+        sections.append(Section(f"Every metric by {by_label.lower()}", narrative.heatmap_headline(heat, by_label, labels),
                                 charts.heatmap(heat, labels), None, exports.sample_size(heat)))  # fmt: skip
-    target = _choice(params, "driver", [t for t in ("nps", "churn") if t != "nps" or coverage.get("nps")], "nps")
-    drivers = segments.drivers(backend, filters, target)
+    available = [t for t in segments.DRIVER_TARGETS if t != "nps" or coverage.get("nps")]
+    target = _choice(params, "driver", available, available[0]) if available else None
+    drivers = segments.drivers(backend, filters, target) if target else pd.DataFrame()
     if len(drivers):
-        shown = segments.driver_bars(drivers)
-        sections.append(Section("Key drivers", segments.drivers_headline(drivers, target),
-                                charts.ranked_bars(shown, label="label", value_label="Differences explained (%)", suffix="%"),
-                                None, None))  # fmt: skip
+        unit = "NPS points" if target == "nps" else "churn, percentage points"
+        for kind, what in (("touchpoint", "Touchpoints"), ("attribute", "Customer attributes")):
+            rows = segments.driver_bars(drivers, kind, target)
+            if len(rows) and rows["value"].notna().any():
+                figure = charts.ranked_bars(rows, label="label", value_label=f"Difference ({unit})",
+                                            value_format="+.1f", sort=False)  # fmt: skip
+                sections.append(Section(f"Key drivers: {what.lower()}", narrative.drivers_headline(drivers, target),
+                                        figure, None, exports.sample_size(drivers[drivers["kind"] == kind])))  # fmt: skip
     notes = [
         "Each segment is compared with all the other customers together (two-sided test at 95%), with false "
         f"discoveries controlled (Benjamini–Hochberg): blue = significantly better, red = worse, grey = fewer than {MIN_N}.",
-        "Key drivers go together with the outcome; correlation is not cause.",
+        "Key drivers are differences with 95% intervals, ranked on the end nearest zero; they go together with the "
+        "outcome, which is not proof of cause.",
     ]
     return View("pages/3_Segments.py", "Segments", filters, sections, notes, [key])
 
