@@ -237,7 +237,7 @@ def drivers(backend: ibis.BaseBackend, filters: Filters, target: str = "nps", mi
       with more values: r² of their value. BH across all candidates decides significance.
     """
     y = _target_per_customer(backend, filters, target)
-    answers = flt.responses(backend, filters, survey="csat")
+    answers = flt.responses(backend, filters, survey="csat", per=("touchpoint",))  # each touchpoint its own question
     answers = answers.filter(answers.customer_id.notnull() & answers.touchpoint.notnull())
     x = answers.group_by(["customer_id", "touchpoint"]).aggregate(x=answers.score.cast("float64").mean())
     pairs = x.join(y, "customer_id")

@@ -308,4 +308,17 @@ MIGRATIONS: list[list[str]] = [
             version     JSON                -- customers: that import's own values and attributes, to hand on
         )""",
     ],
+    # 7: mappings a user saved under a name, proposed again for a file with the same headers.
+    [
+        """CREATE TABLE saved_mappings (
+            name         VARCHAR PRIMARY KEY,
+            headers_key  VARCHAR NOT NULL,   -- the same for files with the same headers, in any order
+            headers      JSON NOT NULL,      -- the headers of the file it was saved from
+            mapping      JSON NOT NULL,      -- {source column: field}: the user's own choices
+            kind         VARCHAR,
+            date_order   VARCHAR,
+            saved_at     TIMESTAMP NOT NULL,
+            saved_by     VARCHAR
+        )""",
+    ],
 ]
