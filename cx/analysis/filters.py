@@ -243,7 +243,10 @@ def responses(
         table = table.filter(table.survey == survey)
     if filters.values("question") or "question" in per:
         return table
-    return table.filter(_question_key(table, per).isin(_headline_questions(backend, filters, per)))
+    # An answer whose question is unknown (a column named just "NPS") counts with the headline question.
+    return table.filter(
+        table.question.isnull() | _question_key(table, per).isin(_headline_questions(backend, filters, per))
+    )
 
 
 def _group_key(table: ir.Table, per: tuple[str, ...]) -> ir.StringValue:
@@ -260,6 +263,7 @@ def _headline_questions(backend: ibis.BaseBackend, filters: Filters, per: tuple[
 
     Any period, so that a period and the one before it speak of the same question."""
     scope = _events(backend, "responses", "responded_at", filters, dated=False)
+    scope = scope.filter(scope.question.notnull())
     scope = scope.mutate(_group=_group_key(scope, per), _question=scope.question.fill_null(""))
     counts = scope.group_by(["_group", "_question"]).aggregate(_n=scope.count())
     order = ibis.window(group_by="_group", order_by=[ibis.desc("_n"), "_question"])

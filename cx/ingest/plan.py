@@ -587,6 +587,14 @@ def _note_displaced(plan, profiles, evidence, fixed, fields, unique, known, head
                       code="displaced")  # fmt: skip
 
 
+def _question(header: str) -> str | None:
+    """The question a rating column answers: its header, unchanged, when the header says more than a label.
+
+    "NPS", "CSAT score" or "Q7" name a column, not a question: such answers count with the survey's one
+    question (as every month's "NPS" file does), while "How likely are you to recommend R…?" is kept apart."""
+    return header if len(m.normalise(header).split()) >= 3 else None
+
+
 def _plan_scores(plan: ImportPlan, fields: dict[int, str], evidence: _Evidence, fixed, profiles) -> None:
     for index, field_name in sorted(fields.items()):
         header = plan.headers[index]
@@ -598,7 +606,7 @@ def _plan_scores(plan: ImportPlan, fields: dict[int, str], evidence: _Evidence, 
                 if scale and index not in fixed
                 else ((0,) if m.zero_means_no_answer(header) else ())
             )
-            plan.scores.append(ScoreColumn(index, header, survey, not_applicable=na, question=header))
+            plan.scores.append(ScoreColumn(index, header, survey, not_applicable=na, question=_question(header)))
         elif field_name == "score":
             if "survey" in fields.values():
                 plan.scores.append(
@@ -610,7 +618,7 @@ def _plan_scores(plan: ImportPlan, fields: dict[int, str], evidence: _Evidence, 
                 survey = decided.survey if isinstance(decided, m.Scale) else "nps"
                 fields[index] = f"{survey}_score"
                 plan.note(f'"{header}" read as {m.SURVEY_LABELS[survey]} from its values.', column=header, code="scale")
-                plan.scores.append(ScoreColumn(index, header, survey, question=header))
+                plan.scores.append(ScoreColumn(index, header, survey, question=_question(header)))
     surveys = [s.survey for s in plan.scores]
     for score in plan.scores:
         # Several questions on one survey: each keeps its header, unchanged, as the touchpoint it asks about.
