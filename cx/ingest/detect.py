@@ -70,7 +70,7 @@ def _measure(con: duckdb.DuckDBPyConnection, columns: range) -> list:
     measures = ", ".join(
         f"""count(v{i}), approx_count_distinct(v{i}), count(n{i}), count(*) FILTER (WHERE n{i} = floor(n{i})),
             count(*) FILTER (WHERE length(v{i}) <= {FLAG_LENGTH} AND list_contains([{_quoted(TRUE_FLAGS + FALSE_FLAGS)}], lower(v{i}))),
-            count(*) FILTER (WHERE starts_with(v{i}, '0') AND regexp_matches(v{i}, '^0\\d+$')), min(n{i}), max(n{i}),
+            count(*) FILTER (WHERE starts_with(v{i}, '0') AND regexp_matches(v{i}, '^0\\d+$')), min(n{i}) FILTER (WHERE isfinite(n{i})), max(n{i}) FILTER (WHERE isfinite(n{i})),
             count(*) FILTER (WHERE contains(v{i}, ',') AND regexp_matches(v{i}, '^-?\\d+,\\d{{1,2}}$')),
             count(*) FILTER (WHERE contains(v{i}, '.') AND regexp_matches(v{i}, '\\d\\.\\d')),
             coalesce(avg(length(v{i})), 0)"""
@@ -120,7 +120,8 @@ def _measure_ratings(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfil
     if not candidates:
         return
     union = " UNION ALL ".join(
-        f"SELECT {p.index} AS col, {number_sql(value_sql(f'c{p.index}'))}::INTEGER AS score FROM staged"
+        f"SELECT {p.index} AS col, CASE WHEN n BETWEEN -1 AND 10 THEN n::INTEGER END AS score "
+        f"FROM (SELECT {number_sql(value_sql(f'c{p.index}'))} AS n FROM staged)"  # inf or 1e10 fits no INTEGER
         for p in candidates
     )
     by_index = {p.index: p for p in candidates}

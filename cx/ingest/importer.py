@@ -87,6 +87,9 @@ def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_or
         plan.notes += [Note(column.says, column=column.header, code="personal") for column in plan.personal]
     if plan.problems is None and not plan.ambiguous_dates:
         validate.build_checked(con, plan)
+        for column, start, rows, first in validate.before_start(con, plan):
+            plan.note(say("before_start", rows=f"{rows:,}", column=column, start=start, row=first), column=column,
+                      code="before_start")  # fmt: skip
         plan.implausible_dates = validate.rows_with(con, "date_range")
         salt = None
         if personal.needs_salt(plan.personal):
@@ -189,9 +192,11 @@ def _plausibility(con, plan: ImportPlan, profiles) -> None:
             plan.previews.append(ScorePreview(score.header, survey, histogram, n, value, figure))
             label = m.SURVEY_LABELS[survey]
             filled = by_index[score.index].filled
-            if score.survey and filled >= 0.8 * plan.rows and n < 0.5 * plan.rows:
+            # The column's own answers: rows rejected for another column (a bad date) do not make it implausible.
+            answers = con.execute(f"SELECT count(s{k}) FROM checked").fetchall()[0][0]
+            if score.survey and plan.rows >= EXTREME_MIN_N and filled >= 0.8 * plan.rows and answers < 0.5 * plan.rows:
                 plan.note(say("few_rows", column=score.header, filled=f"{filled / plan.rows:.0%}",
-                              kept=f"{n / plan.rows:.0%}", survey=label), column=score.header, code="few_rows",
+                              kept=f"{answers / plan.rows:.0%}", survey=label), column=score.header, code="few_rows",
                           severity="warning")  # fmt: skip
             if n >= EXTREME_MIN_N and value is not None and value in _EXTREMES[survey]:
                 plan.note(say("extreme", column=score.header, figure=figure, survey=label), column=score.header,

@@ -466,12 +466,15 @@ def fit(field_name: str, p: ColumnProfile, unique: float | None = None) -> float
         if not dated:
             return 0.0  # a constant date is fine: a survey sent on one day
         return 1.0 if p.date.share >= 0.8 else 0.7
+    # Most values numbers is enough for a measure: the others become rejected rows with their reasons,
+    # and the column is never dropped whole for some bad values.
+    measured = p.filled > 0 and p.numeric >= 0.5 * p.filled
     if field_name in ("response_time_s", "resolution_time_s"):
-        return 1.0 if numeric else 0.9 if dated else 0.0
+        return 1.0 if measured else 0.9 if dated else 0.0
     if field_name == "churned":
         return 1.0 if p.mostly(p.flags) and p.distinct <= 2 else 0.0
     if field_name == "revenue":
-        return 1.0 if numeric else 0.0
+        return 1.0 if measured else 0.0
     if field_name in _CATEGORIES or field_name == "name":
         if numeric or dated:
             return 0.0

@@ -72,6 +72,10 @@ TEMPLATES: dict[str, str] = {
         "the ticket was opened, map that one to occurred_at."
     ),
     "timestamps_since": '"{column}" holds timestamps; it is stored as the seconds from "{start}" to it.',
+    "before_start": (
+        'Rows with "{column}" earlier than "{start}" are imported without that duration, which cannot be measured: '
+        "{rows} (first: row {row})."
+    ),
     "timestamps_dropped": (
         '"{column}" holds timestamps, not durations, and the file has no ticket creation time to measure from{detail}; '
         "it was not stored."

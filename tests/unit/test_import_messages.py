@@ -52,6 +52,7 @@ SAMPLES = {
     "filled": "98%",
     "kept": "12%",
     "figure": "CSAT 0.0% on 3,584 answers",
+    "row": "51",
 }
 ARTICLE_ERRORS = re.compile(r"\ba [aeiou]\w|\ban [bcdfgjklmnpqrstvwxz]\w|\bno a\b|\ba a\b|\bthe the\b", re.I)
 # "a user", "a one-off", "an hour": English spells by sound; none of these occurs in our templates.

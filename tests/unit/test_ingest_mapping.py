@@ -78,15 +78,16 @@ def test_help_desk_export_becomes_tickets_with_linked_ratings():
     assert list(plan.preview["touchpoint"]) == ["Refund request", "Billing inquiry"]
 
 
-def test_timestamp_durations_are_measured_from_a_creation_time_and_negatives_rejected():
+def test_timestamp_durations_are_measured_from_a_creation_time_and_negatives_not_stored():
     data = (
         b"Ticket ID,Created,First Response Time,Time to Resolution\n"
         b"1,2024-01-01 09:00:00,2024-01-01 09:30:00,2024-01-01 10:00:00\n"
         b"2,2024-01-01 09:00:00,2024-01-01 09:30:00,2024-01-01 08:00:00\n"
     )
     plan = analyse(data, file_name="t.csv")
-    assert list(plan.preview["response_time_s"]) == [1800.0]
-    assert [(e["row"], e["column"]) for e in plan.errors] == [(2, "Time to Resolution")]
+    assert list(plan.preview["response_time_s"]) == [1800.0, 1800.0]
+    assert list(plan.preview["resolution_time_s"].fillna(-1)) == [3600.0, -1]  # the ticket stays, its duration not
+    assert plan.errors == [] and any(n.code == "before_start" and n.column == "Time to Resolution" for n in plan.notes)
 
 
 def test_timestamp_durations_without_a_creation_time_are_left_out_with_a_note():
