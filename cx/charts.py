@@ -78,6 +78,9 @@ def readable(figure: go.Figure, scale: float = 1.0) -> go.Figure:
     gets the same treatment without styling itself.
     """
     figure = go.Figure(figure)
+    # No drag-to-zoom by default: on a phone a drag that starts on a chart must scroll the page. Clicks and
+    # hovers still work; zoom and pan stay one click away in the chart's toolbar.
+    figure.update_layout(dragmode=False)
     if not figure.layout.template or not figure.layout.template.layout.font.family:
         figure.update_layout(template=TEMPLATE)
     minimum = MIN_TEXT_PX * scale
@@ -186,24 +189,29 @@ def _time_axis(periods: pd.Series, grain: str) -> dict:
     return {}
 
 
-def _point_hover(row, group: str, metric: Metric, unit: units.Unit, grain: str, split: bool) -> str:
-    """Hover text for one trend point: period, value, interval, n, and what the tests say about it."""
-    lines = [f"<b>{html.escape(str(group))}</b> · " if split else "", narrative.period_label(row.period, grain)]
+# Hover lines are plain text in customdata (cx.app.safe escapes data texts for Plotly); the markup is
+# only in the template.
+POINT_HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}<br>%{customdata[3]}<extra></extra>"
+
+
+def _point_hover(row, group: str, metric: Metric, unit: units.Unit, grain: str, split: bool) -> list[str]:
+    """One trend point's hover lines: who and when, value and interval, n, what the tests say about it."""
+    title = (f"{group} · " if split else "") + narrative.period_label(row.period, grain)
     status = getattr(row, "status", "complete")
     if status in STATUS_NOTE:
-        lines.append(f" ({STATUS_NOTE[status]})")
-    text = "".join(lines) + f"<br>{units.label(metric, grain=grain)} {units.value(metric, row.value, unit)}"
+        title += f" ({STATUS_NOTE[status]})"
+    value = f"{units.label(metric, grain=grain)} {units.value(metric, row.value, unit)}"
     interval = units.interval(metric, row.ci_low, row.ci_high, unit)
     if interval:
-        text += f"<br>95% interval {interval}"
-    text += f"<br>n = {units.count(row.n)}"
+        value += f" (95% interval {interval})"
+    marks = []
     if getattr(row, "prev_significant", False):
         side = "above" if row.prev_difference > 0 else "below"
-        text += f"<br>{'▲' if side == 'above' else '▼'} significantly {side} {narrative.previous_name(grain)}"
+        marks.append(f"{'▲' if side == 'above' else '▼'} significantly {side} {narrative.previous_name(grain)}")
     if getattr(row, "recent_significant", False):
         side = "above" if row.recent_difference > 0 else "below"
-        text += f"<br>◯ significantly {side} the recent level ({units.value(metric, row.recent_level, unit)})"
-    return text
+        marks.append(f"◯ significantly {side} the recent level ({units.value(metric, row.recent_level, unit)})")
+    return [title, value, f"n = {units.count(row.n)}", "; ".join(marks)]
 
 
 def _tone_colour(metric: Metric, difference: float) -> str:
@@ -284,8 +292,8 @@ def trend(
                     symbol="circle",
                     line=dict(color=[colour if s != "small" else MUTED for s in rows["status"]], width=2),
                 ),
-                hovertext=[_point_hover(r, group, metric, unit, grain, split) for r in rows.itertuples()],
-                hovertemplate="%{hovertext}<extra></extra>",
+                customdata=[_point_hover(r, group, metric, unit, grain, split) for r in rows.itertuples()],
+                hovertemplate=POINT_HOVER,
             )
         )
         so_far = hollow[hollow["status"] == "so far"]
@@ -294,14 +302,23 @@ def trend(
                 x=row.period, y=row.y, text="so far", showarrow=False, yshift=18, font=dict(color=NEUTRAL, size=14)
             )
         _significance_marks(figure, rows, metric, str(group))
-    if annotations is not None and len(annotations):
+    x_range = None
+    if annotations is not None and len(annotations) and len(frame):
+        # The axis stays on the data's periods (a note's line or label must not stretch it into empty months).
+        first, last = pd.to_datetime(frame["period"]).min(), pd.to_datetime(frame["period"]).max()
+        end = pd.to_datetime(frame["period_end"]).max() if "period_end" in frame else last
+        pad = max((last - first) * 0.04, pd.Timedelta(days=1))
+        days = [pd.Timestamp(d) for d in annotations["day"] if first - pad <= pd.Timestamp(d) <= end]
+        x_range = [first - pad, max([last, *days]) + pad]
         for note in annotations.itertuples():
-            figure.add_vline(
-                x=pd.Timestamp(note.day).timestamp() * 1000, line=dict(color="#374151", dash="dot", width=1.5)
-            )
+            day = pd.Timestamp(note.day)
+            if day not in days:
+                continue
+            figure.add_vline(x=day.timestamp() * 1000, line=dict(color="#374151", dash="dot", width=1.5))
+            right_side = day > first + (last - first) * 0.66  # the label reads towards the chart, not off it
             figure.add_annotation(
-                x=pd.Timestamp(note.day), y=1, yref="paper", yanchor="bottom", showarrow=False, xanchor="left",
-                text=html.escape(str(note.label))[:40], font=dict(size=14, color="#374151"),
+                x=day, y=1, yref="paper", yanchor="bottom", showarrow=False, xanchor="right" if right_side else "left",
+                text=html.escape(str(note.label)[:40]), font=dict(size=14, color="#374151"),
             )  # fmt: skip
     figure.update_layout(
         template=TEMPLATE,
@@ -309,7 +326,7 @@ def trend(
         hovermode="closest",
         yaxis_title=units.axis_title(metric, unit, grain=grain),
         yaxis=dict(tickformat=",", ticksuffix="%" if metric.unit == "%" else ""),
-        xaxis=_time_axis(frame["period"], grain),
+        xaxis=_time_axis(frame["period"], grain) | ({"range": x_range} if x_range else {}),
         showlegend=split,
         # Below the chart, if one is drawn at all: the toolbar sits at the top right and would cover it there.
         legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0, title_text=""),
@@ -359,21 +376,31 @@ def trend_key(frame: pd.DataFrame, grain: str) -> str:
 
 
 def cohort_heatmap(frame: pd.DataFrame) -> go.Figure:
-    """Signup-month cohorts (rows) × months since signup (columns), % still active."""
+    """Signup-month cohorts (rows) × months since signup (columns), % still active.
+
+    A cell the cohort has not reached yet is blank, not "NaN"; the colour scale runs over the data's
+    own range in one hue (no alarm colour: lower retention is simply paler), so 92% never looks red.
+    """
     grid = frame.pivot(index="cohort", columns="age", values="retention").sort_index(ascending=False)
     sizes = frame.pivot(index="cohort", columns="age", values="customers").reindex(grid.index)
     labels = [pd.Timestamp(c).strftime("%b %Y") for c in grid.index]
+    low, high = float(frame["retention"].min()), float(frame["retention"].max())
+    if high - low < 1:  # an almost flat matrix: a scale of one point would exaggerate noise
+        low = max(0.0, high - 1)
+    text = [["" if pd.isna(v) else f"{v:.0f}" for v in row] for row in grid.to_numpy()]
     figure = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(),
             x=[str(a) for a in grid.columns],
             y=labels,
             customdata=sizes.to_numpy(),
-            colorscale=[[0, "#D55E00"], [0.5, "#F7F7F7"], [1, "#0072B2"]],
-            zmin=max(0.0, float(frame["retention"].min()) - 1),
-            zmax=100,
-            text=grid.round(0).to_numpy(),
-            texttemplate="%{text:.0f}",
+            colorscale=[[0, "#F2F7FB"], [1, "#5B9BD5"]],  # dark text stays readable on both ends
+            zmin=low,
+            zmax=high,
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(color=INK),
+            hoverongaps=False,
             hovertemplate="Cohort %{y}, month %{x}: %{z:.1f}% still active<br>cohort size %{customdata:,}<extra></extra>",
             colorbar=dict(title="% active", ticksuffix="%"),
         )
@@ -385,11 +412,6 @@ def cohort_heatmap(frame: pd.DataFrame) -> go.Figure:
         yaxis_title="Signup month",
     )
     return figure
-
-
-def sparkline_values(frame: pd.DataFrame) -> list[float]:
-    """The trend as a plain list for a KPI tile's small line (periods without data left out)."""
-    return [float(v) for v in frame.sort_values("period")["value"].dropna()]
 
 
 # --- journey and segments -------------------------------------------------------------------------
@@ -414,11 +436,13 @@ def ranked_bars(
     higher_is_better: bool = True,
     reference: float | None = None,
     reference_label: str = "all",
+    highlight: set[str] | None = None,
 ) -> go.Figure:
     """Horizontal bars with 95% whiskers and n, best at the top; significant differences coloured.
 
     Expects columns `label`, value, n, ci_low, ci_high, small and optionally a flag column holding
-    "better"/"worse"/None. Rows with too small a sample are grey and say "n too small".
+    "better"/"worse"/None. Rows with too small a sample are grey and say "n too small". Bars named in
+    `highlight` (a drill-down's chosen item) are outlined, the others stay as they are: never faded.
     """
     rows = frame[frame["value"].notna()].copy()
     if sort:
@@ -442,7 +466,10 @@ def ranked_bars(
             x=rows["value"],
             y=rows[label].astype(str),
             orientation="h",
-            marker=dict(color=colours),
+            marker=dict(
+                color=colours,
+                line=dict(color=INK, width=[3 if highlight and str(v) in highlight else 0 for v in rows[label]]),
+            ),
             error_x=dict(type="data", array=high, arrayminus=low, color="#4B5563", thickness=1.5, width=4),
             customdata=rows[["n", "ci_low", "ci_high"]].to_numpy(),
             hovertemplate=(
@@ -481,57 +508,93 @@ def ranked_bars(
     return figure
 
 
-def _weighted_csat(rows: pd.DataFrame) -> float:
-    """CSAT over all answers of the touchpoints with enough of them (the average a point is read against)."""
-    usable = rows[~rows["csat_small"].astype(bool)]
-    return float((usable["csat"] * usable["csat_n"]).sum() / usable["csat_n"].sum()) if len(usable) else float("nan")
+def metric_bars(
+    frame: pd.DataFrame,
+    metric: Metric,
+    *,
+    label: str = "group",
+    days: int | None = None,
+    highlight: set[str] | None = None,
+    reference: float | None = None,
+    reference_label: str = "all",
+    flag: str | None = "direction",
+    worst_first: bool = False,
+) -> go.Figure:
+    """ranked_bars for one metric, in the metric's one unit (durations in minutes or hours, not seconds).
+
+    Best at the top, or the worst at the top for a list of pain points (`worst_first`)."""
+    unit = units.unit_for(metric, frame["value"] if len(frame) else None)
+    shown = frame.assign(
+        **{c: units.convert(metric, frame[c], unit) for c in ("value", "ci_low", "ci_high") if c in frame}
+    )
+    if reference is not None and metric.unit == "s":
+        reference = reference / unit.factor
+    return ranked_bars(
+        shown, label=label, value_label=units.axis_title(metric, unit, days), value_format=units.plotly_format(metric, unit),
+        suffix=units.suffix(metric, unit), higher_is_better=metric.higher_is_better != worst_first, reference=reference,
+        reference_label=reference_label, highlight=highlight, flag=flag,
+    )  # fmt: skip
 
 
-def volume_satisfaction(frame: pd.DataFrame) -> go.Figure:
-    """Touchpoints by volume (x) and CSAT (y): busy and poorly rated ones fall bottom-right.
+def _weighted_mean(rows: pd.DataFrame) -> float:
+    """The metric over all answers of the touchpoints with enough of them (the level a point is read against)."""
+    usable = rows[~rows["small"].astype(bool)]
+    return float((usable["value"] * usable["n"]).sum() / usable["n"].sum()) if len(usable) else float("nan")
 
-    A touchpoint whose CSAT fell significantly is vermillion; small samples grey and hollow.
-    Dotted lines at the median volume and the volume-weighted CSAT split the quadrants.
+
+def volume_satisfaction(frame: pd.DataFrame, metric: Metric) -> go.Figure:
+    """Touchpoints by volume (x) and the metric (y): busy and poorly rated ones fall bottom-right.
+
+    A touchpoint that got significantly worse is vermillion; small samples grey and hollow. Dotted
+    lines at the median volume and the answer-weighted level split the quadrants.
     """
-    rows = frame[frame["csat"].notna()]
-    small = rows["csat_small"].astype(bool)
-    colours = [MUTED if s else BAD if d else PALETTE[0] for s, d in zip(small, rows["csat_dropped"], strict=True)]
+    rows = frame[frame["value"].notna() & (frame["volume"] > 0)]
+    small = rows["small"].astype(bool)
+    worse = rows["direction"] == "worse"
+    colours = [MUTED if s else BAD if w else PALETTE[0] for s, w in zip(small, worse, strict=True)]
+    level = _weighted_mean(rows)
+    below = (rows["value"] < level) if metric.higher_is_better else (rows["value"] > level)
+    unit = units.unit_for(metric, rows["value"])
     figure = go.Figure(
         go.Scatter(
             x=rows["volume"],
-            y=rows["csat"],
+            y=units.convert(metric, rows["value"], unit),
             mode="markers+text",
-            # Name only the touchpoints below the average CSAT: the pain points; hover tells the rest.
-            text=[
-                t if (c < _weighted_csat(rows) or d) and not s else ""
-                for t, c, d, s in zip(rows["touchpoint"], rows["csat"], rows["csat_dropped"], small, strict=True)
-            ],  # fmt: skip
+            # Name only the touchpoints on the wrong side of the level: the pain points; hover tells the rest.
+            text=[str(t) if (b or w) and not s else "" for t, b, w, s in zip(rows["touchpoint"], below, worse, small, strict=True)],
             textposition="top center",
-            textfont=dict(size=13),
+            textfont=dict(size=14),
             marker=dict(
-                size=16,
-                color=colours,
-                symbol=["circle-open" if s else "circle" for s in small],
+                size=16, color=colours, symbol=["circle-open" if s else "circle" for s in small],
                 line=dict(width=2, color=colours),
             ),
-            customdata=rows[["csat_n", "journey_stage", "csat_change", "touchpoint"]].to_numpy(),
-            hovertemplate=(
-                "<b>%{customdata[3]}</b> (%{customdata[1]})<br>%{x:,} interactions<br>CSAT %{y:.1f}%"
-                "<br>change %{customdata[2]:+.1f} pts<br>n = %{customdata[0]:,}<extra></extra>"
-            ),
+            customdata=[
+                [str(r.touchpoint) + (f" ({r.journey_stage})" if r.journey_stage else ""),
+                 f"{units.count(r.volume)} interactions",
+                 f"{metric.label} {units.value(metric, r.value, unit)}"
+                 + (f", change {units.change(metric, r.change, unit)}" if pd.notna(r.change) else ""),
+                 f"n = {units.count(r.n)}", str(r.touchpoint)]
+                for r in rows.itertuples()
+            ],  # a click names the touchpoint: customdata[4]
+            hovertemplate=POINT_HOVER,
         )
-    )
-    usable = rows[~small]
-    if len(usable):
+    )  # fmt: skip
+    if (~small).any():
         figure.add_vline(x=float(rows["volume"].median()), line=dict(color=NEUTRAL, dash="dot", width=1))
-        figure.add_hline(y=_weighted_csat(rows), line=dict(color=NEUTRAL, dash="dot", width=1))
+        figure.add_hline(
+            y=level / (unit.factor if metric.unit == "s" else 1), line=dict(color=NEUTRAL, dash="dot", width=1)
+        )
+    spread_out = len(rows) and rows["volume"].max() > 20 * max(rows["volume"].min(), 1)
     figure.update_layout(
         template=TEMPLATE,
         height=480,
         xaxis_title="Interactions in the period",
-        yaxis_title="CSAT (%)",
+        yaxis_title=units.axis_title(metric, unit),
         showlegend=False,
-        xaxis=dict(type="log" if len(rows) and rows["volume"].max() > 20 * max(rows["volume"].min(), 1) else "linear"),
+        xaxis=dict(
+            type="log" if spread_out else "linear", tickformat=",", rangemode="tozero" if not spread_out else None
+        ),
+        yaxis=dict(tickformat=","),
     )
     return figure
 
@@ -595,12 +658,17 @@ def heatmap(frame: pd.DataFrame, metric_labels: dict[str, str]) -> go.Figure:
     return figure
 
 
-def funnel(frame: pd.DataFrame) -> go.Figure:
-    """Customers reaching each journey stage; one funnel per group when the flow is split."""
+def funnel(frame: pd.DataFrame, highlight: str | None = None) -> go.Figure:
+    """Customers reaching each journey stage; one funnel per group when the flow is split.
+
+    A chosen stage (`highlight`) is outlined in dark ink; the other stages keep their colour and
+    white text, so nothing fades to unreadable.
+    """
     figure = go.Figure()
     groups = list(dict.fromkeys(frame["group"]))
     for index, group in enumerate(groups):
         rows = frame[frame["group"] == group]
+        chosen = [highlight is not None and s == highlight for s in rows["journey_stage"]]
         figure.add_trace(
             go.Funnel(
                 name=str(group),
@@ -609,7 +677,10 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
                 # Share of the group's most-reached stage: data may record purchase more often than awareness.
                 text=[f"{r:,} · {p:.0f}%" for r, p in zip(rows["reached"], rows["share_of_top"], strict=True)],
                 textinfo="text",
-                marker=dict(color=PALETTE[index % len(PALETTE)]),
+                textfont=dict(color="white"),
+                marker=dict(
+                    color=PALETTE[index % len(PALETTE)], line=dict(color=INK, width=[4 if c else 0 for c in chosen])
+                ),
                 customdata=rows[["stopped", "stopped_share"]].to_numpy(),
                 hovertemplate=(
                     "<b>%{y}</b><br>%{x:,} customers reached it<br>%{customdata[0]:,} went no further "
@@ -617,7 +688,9 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
                 ),
             )
         )
-    figure.update_layout(template=TEMPLATE, height=420, showlegend=len(groups) > 1, funnelmode="group")
+    figure.update_layout(
+        template=TEMPLATE, height=420, showlegend=len(groups) > 1, funnelmode="group", xaxis=dict(tickformat=",")
+    )
     return figure
 
 

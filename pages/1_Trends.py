@@ -3,8 +3,8 @@
 import streamlit as st
 
 from cx import charts
-from cx.analysis import metrics, narrative, segments, stats, trends, units
-from cx.app import ui
+from cx.analysis import journey, metrics, narrative, segments, stats, trends, units
+from cx.app import annotations_view, drill, ui
 
 filters = ui.setup_page("Trends")
 
@@ -45,6 +45,7 @@ ui.remember(
 )
 
 metric = metrics.METRICS[metric_key]
+drill.worth_a_look(ui.query(journey.touchpoint_shifts, filters))
 frame = ui.query(trends.trend, metric_key, filters, grain, split or None, target_s=target_s)
 if frame.empty or frame["value"].isna().all():
     st.info(f"No {metric.label} data for these filters. Widen the date range or clear a filter.")
@@ -55,22 +56,27 @@ else:
     else:
         summary = ui.query(metrics.summary, metric_key, filters, target_s=target_s)
         ui.headline(narrative.trend_headline(frame, metric, grain, summary, filters.days))
+    notes = annotations_view.notes(metric_key, filters)
+    annotations_view.across(metric_key, filters)
     if metrics.REST in set(frame["group"]):
         st.caption(f"The {trends.TOP_GROUPS} largest groups, and the others together as “{metrics.REST}”.")
     ui.figure(
-        charts.trend(frame, metric, grain),
-        units.display_table(frame, metric, grain=grain),
+        charts.trend(frame, metric, grain, notes),
+        units.display_table(trends.label_periods(frame, notes), metric, grain=grain),
         f"{metric_key}_by_{grain}",
         key="trend_chart",
     )
     if marks := charts.trend_key(frame, grain):
         st.caption(marks)
+    annotations_view.panel(metric_key, filters, notes)
     ui.how_we_compute(
         metric.help,
         f"n counts {metric.counted}. Hollow points joined by a dashed line are periods the data covers only in part "
         f"(“so far”) or with fewer than {stats.MIN_N}: they are left out of the headline. A triangle marks a "
         "significant change on the period before, a ring a significant difference from the level of the "
         f"{trends.RECENT_PERIODS} periods before; both after Benjamini–Hochberg across the chart's tests.",
+        f"A dotted line is an annotation; across each, the {trends.ACROSS_DAYS} days from that day are tested against "
+        f"the {trends.ACROSS_DAYS} days before (shorter near the data's edges), with the same filters.",
     )
 
 if metric_key in ("churn_rate", "retention_rate"):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,35 @@ def build_db(path: Path, customers=(), interactions=(), responses=(), attributes
         insert(con, "responses", RESPONSE_COLUMNS, responses)
         insert(con, "customer_attributes", ("customer_id", "attribute", "value"), attributes)
     return path
+
+
+def one_day_last_week_db(path: Path) -> Path:
+    """40 NPS answers a week, spread over its days, from Mon 31 Aug to Sun 29 Nov 2026: NPS 25, but 50 in
+    the week of 23 Nov. Then one day, Monday 30 Nov, on which all 40 answers are detractors (NPS -100)."""
+    rows, monday, last = [], datetime(2026, 8, 31, 12), datetime(2026, 11, 30, 12)
+    while monday <= last:
+        scores = {
+            datetime(2026, 11, 23, 12): [10] * 25 + [8] * 10 + [3] * 5,
+            last: [0] * 40,
+        }.get(monday, [10] * 20 + [8] * 10 + [3] * 10)
+        for i, score in enumerate(scores):
+            day = monday if monday == last else monday + timedelta(days=i % 7)
+            rows.append(dict(response_id=f"{monday:%m%d}-{i}", responded_at=day, survey="nps", score=score))
+        monday += timedelta(days=7)
+    return build_db(path, responses=rows)
+
+
+def nps_only_db(path: Path) -> Path:
+    """A survey export whose NPS answers name the touchpoint; no CSAT, no interactions, no customers.
+    April 2026: Checkout 30 × 10 and 10 × 9 (NPS 100); Delivery 20 × 2, 10 × 8, 10 × 10 (NPS -25)."""
+    scores = {"Checkout": [10] * 30 + [9] * 10, "Delivery": [2] * 20 + [8] * 10 + [10] * 10}
+    responses = [
+        {"response_id": f"{t}{i}", "responded_at": datetime(2026, 4, 3 + i % 20), "survey": "nps", "score": s,
+         "touchpoint": t}
+        for t, values in scores.items()
+        for i, s in enumerate(values)
+    ]  # fmt: skip
+    return build_db(path, responses=responses)
 
 
 @pytest.fixture

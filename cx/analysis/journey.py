@@ -9,15 +9,17 @@ Trends page shows for that touchpoint.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from scipy import stats as _scipy
 
 from cx.analysis import filters as flt
-from cx.analysis import metrics, stats
+from cx.analysis import metrics, narrative, segments, stats, trends
 from cx.analysis.filters import Filters
 from cx.store.schema import JOURNEY_STAGES
 
@@ -51,17 +53,41 @@ def _csat_counts(backend: ibis.BaseBackend, filters: Filters, keys: list[str]) -
     )
 
 
-# --- touchpoints by stage ----------------------------------------------------------------------
+# --- touchpoints by stage, on any survey metric ------------------------------------------------
+
+RANKABLE = ("csat", "nps", "ces")  # survey metrics whose answers can name a touchpoint
+# A shift smaller than this is not worth a leader's attention, even when a large n makes it significant.
+PRACTICAL_SHIFT = {"csat": 5.0, "nps": 5.0, "ces": 0.25}
+SCAN_MONTHS = 12
 
 
-def touchpoints(backend: ibis.BaseBackend, filters: Filters, min_n: int = stats.MIN_N) -> pd.DataFrame:
-    """One row per touchpoint: stage, volume, CSAT with interval, change on the previous period, NPS, times.
+def rankable(backend: ibis.BaseBackend, filters: Filters) -> dict[str, int]:
+    """Answers per survey metric that name a touchpoint in the period: what pain points can rank on."""
+    answers = flt.responses(backend, _without(filters, "touchpoint"))
+    answers = answers.filter(answers.touchpoint.notnull() & answers.survey.isin(RANKABLE))
+    counts = answers.group_by("survey").aggregate(n=answers.count()).execute()
+    found = {str(s): int(n) for s, n in zip(counts["survey"], counts["n"], strict=True)}
+    return {key: found[key] for key in RANKABLE if found.get(key)}
 
-    - volume: interactions in the period; customers: distinct customers among them.
-    - csat: the CSAT definition (top-2-box, Wilson interval) over answers about the touchpoint.
-    - csat_change / csat_dropped: against the previous period of equal length; "dropped" only when
-      the fall is significant after Benjamini–Hochberg across all touchpoints (many are tested at once).
-    - nps: NPS of answers given in the period by customers who had an interaction at the touchpoint.
+
+def default_metric(available: dict[str, int]) -> str | None:
+    """The metric with most answers naming a touchpoint (CSAT first on a tie)."""
+    return max(available, key=lambda k: (available[k], -RANKABLE.index(k))) if available else None
+
+
+def _without(filters: Filters, *fields: str) -> Filters:
+    return replace(filters, where=tuple((k, v) for k, v in filters.where if k not in fields))
+
+
+def touchpoints(
+    backend: ibis.BaseBackend, filters: Filters, key: str = "csat", min_n: int = stats.MIN_N
+) -> pd.DataFrame:
+    """One row per touchpoint: stage, volume, the metric (from answers naming it) with interval, its change.
+
+    - volume: interactions in the period; customers: distinct customers among them (0 without interactions).
+    - value, n, ci_low, ci_high: the metric's own definition (cx.metrics) over answers about the touchpoint.
+    - change, p_value, q_value, direction: against the previous period of equal length; "worse"/"better"
+      only when significant after Benjamini–Hochberg across all touchpoints (many are tested at once).
     - response_median_s / resolution_median_s: medians over the touchpoint's interactions.
     """
     events = flt.interactions(backend, filters)
@@ -77,23 +103,12 @@ def touchpoints(backend: ibis.BaseBackend, filters: Filters, min_n: int = stats.
         .execute()
     )
     volume = volume.merge(_usual_stage(events), on="touchpoint", how="left")
-    current = _csat_counts(backend, filters, ["touchpoint"])
-    previous = _csat_counts(backend, filters.previous(), ["touchpoint"])
-
-    passed = events.filter(events.customer_id.notnull()).select("touchpoint", "customer_id").distinct()
-    nps_answers = flt.responses(backend, _customer_scope(filters), survey="nps")
-    nps_answers = nps_answers.filter(nps_answers.customer_id.notnull()).select("customer_id", "score")
-    joined = passed.join(nps_answers, "customer_id")
-    nps_counts = (
-        joined.group_by("touchpoint")
-        .aggregate(
-            nps_n=joined.count(),
-            promoters=_int(joined.score >= 9).sum(),
-            detractors=_int(joined.score <= 6).sum(),
-        )
-        .execute()
-    )
-    return touchpoint_table(volume, current, previous, nps_counts, min_n)
+    answers = flt.responses(backend, filters)
+    answers = answers.filter(answers.touchpoint.notnull() & answers.journey_stage.notnull())
+    stages = _usual_stage(answers).rename(columns={"journey_stage": "answer_stage"})
+    current = metrics.sufficient_stats(backend, key, filters, by="touchpoint")
+    previous = metrics.sufficient_stats(backend, key, filters.previous(), by="touchpoint")
+    return touchpoint_table(volume, current, previous, key, min_n, stages)
 
 
 def _usual_stage(events: ir.Table) -> pd.DataFrame:
@@ -115,65 +130,66 @@ def touchpoint_table(
     volume: pd.DataFrame,
     current: pd.DataFrame,
     previous: pd.DataFrame,
-    nps_counts: pd.DataFrame,
+    key: str = "csat",
     min_n: int = stats.MIN_N,
+    stages: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Counts per touchpoint → estimates, change on the previous period and the BH-controlled drop flag."""
-    names = sorted(set(volume.get("touchpoint", [])) | set(current.get("touchpoint", [])))
-    by_name = {name: {} for name in names}
-    for frame, prefix in ((volume, ""), (current, "cur_"), (previous, "prev_"), (nps_counts, "")):
-        for row in frame.to_dict("records"):
-            if row["touchpoint"] in by_name:
-                by_name[row["touchpoint"]].update({(prefix + k if k != "touchpoint" else k): v for k, v in row.items()})
+    """Per-touchpoint counts → estimates, change on the previous period and the BH-controlled direction."""
+    metric = metrics.METRICS[key]
+    rated = {r["group"]: r for r in current.to_dict("records") if r["group"] != metrics.UNKNOWN}
+    before = {r["group"]: r for r in previous.to_dict("records") if r["group"] != metrics.UNKNOWN}
+    volumes = {r["touchpoint"]: r for r in volume.to_dict("records")}
+    answer_stage = dict(zip(stages["touchpoint"], stages["answer_stage"], strict=True)) if stages is not None else {}
     rows = []
-    for name in names:
-        r = by_name[name]
-        cur = {"n": int(r.get("cur_n") or 0), "top2": int(r.get("cur_top2") or 0), "total": r.get("cur_total") or 0}
-        prev = {"n": int(r.get("prev_n") or 0), "top2": int(r.get("prev_top2") or 0)}
-        csat, extra = metrics.estimate("csat", cur)
-        before = metrics.estimate("csat", {**prev, "total": 0})[0]
-        change = metrics.compare("csat", cur, prev)
-        testable = not stats.is_small(cur["n"], min_n) and not stats.is_small(prev["n"], min_n)
-        nps_n = int(r.get("nps_n") or 0)
-        promoters, detractors = int(r.get("promoters") or 0), int(r.get("detractors") or 0)
-        nps = stats.nps(promoters, nps_n - promoters - detractors, detractors)
-        stage = r.get("journey_stage")
+    for name in sorted(set(volumes) | set(rated)):
+        v = volumes.get(name, {})
+        now = metrics.estimate(key, rated[name])[0] if name in rated else stats.Estimate(value=None, n=0)
+        then = metrics.estimate(key, before[name])[0] if name in before else stats.Estimate(value=None, n=0)
+        test = metrics.compare(key, rated[name], before[name]) if name in rated and name in before else None
+        testable = test is not None and not stats.is_small(now.n, min_n) and not stats.is_small(then.n, min_n)
+        stage = v.get("journey_stage")
+        stage = answer_stage.get(name) if stage is None or pd.isna(stage) else stage
         rows.append(
             {
-                "journey_stage": None if pd.isna(stage) else stage,
+                "journey_stage": None if stage is None or pd.isna(stage) else stage,
                 "touchpoint": name,
-                "volume": int(r.get("volume") or 0),
-                "customers": int(r.get("customers") or 0),
-                "csat": csat.value,
-                "csat_n": csat.n,
-                "csat_ci_low": csat.ci_low,
-                "csat_ci_high": csat.ci_high,
-                "csat_mean": extra["mean"],
-                "csat_small": stats.is_small(csat.n, min_n),
-                "csat_previous": before.value,
-                "csat_previous_n": before.n,
-                "csat_change": change.difference,
-                "csat_p_value": change.p_value if testable else None,
-                "nps": nps.value,
-                "nps_n": nps.n,
-                "nps_small": stats.is_small(nps.n, min_n),
-                "response_median_s": _float(r.get("response_median_s")),
-                "resolution_median_s": _float(r.get("resolution_median_s")),
+                "volume": int(v.get("volume") or 0),
+                "customers": int(v.get("customers") or 0),
+                "value": now.value,
+                "n": now.n,
+                "ci_low": now.ci_low,
+                "ci_high": now.ci_high,
+                "small": stats.is_small(now.n, min_n),
+                "previous": then.value,
+                "previous_n": then.n,
+                "change": None if test is None else test.difference,
+                "change_margin": narrative.margin(test, now, then) if test is not None else None,
+                "p_value": test.p_value if testable else None,
+                "response_median_s": _float(v.get("response_median_s")),
+                "resolution_median_s": _float(v.get("resolution_median_s")),
             }
         )
     columns = [
-        "journey_stage", "touchpoint", "volume", "customers", "csat", "csat_n", "csat_ci_low", "csat_ci_high",
-        "csat_mean", "csat_small", "csat_previous", "csat_previous_n", "csat_change", "csat_p_value", "nps",
-        "nps_n", "nps_small", "response_median_s", "resolution_median_s",
+        "journey_stage", "touchpoint", "volume", "customers", "value", "n", "ci_low", "ci_high", "small",
+        "previous", "previous_n", "change", "change_margin", "p_value", "response_median_s", "resolution_median_s",
     ]  # fmt: skip
     table = pd.DataFrame(rows, columns=columns)
-    table["csat_q_value"] = stats.bh_adjusted(_p_values(table["csat_p_value"]))
-    table["csat_dropped"] = [
-        q is not None and q <= stats.ALPHA and (change or 0) < 0
-        for q, change in zip(table["csat_q_value"], table["csat_change"], strict=True)
+    table["q_value"] = stats.bh_adjusted(_p_values(table["p_value"]))
+    table["direction"] = [
+        _direction(change, metric.higher_is_better) if q is not None and q <= stats.ALPHA else None
+        for q, change in zip(table["q_value"], table["change"], strict=True)
     ]
     table["stage_order"] = [_stage_order(s) for s in table["journey_stage"]]
-    return table.sort_values(["stage_order", "volume"], ascending=[True, False]).reset_index(drop=True)
+    table.attrs["metric"] = key
+    return table.sort_values(["stage_order", "volume", "touchpoint"], ascending=[True, False, True]).reset_index(
+        drop=True
+    )
+
+
+def _direction(difference: float | None, higher_is_better: bool) -> str | None:
+    if difference is None or pd.isna(difference) or difference == 0:
+        return None
+    return "better" if (difference > 0) == higher_is_better else "worse"
 
 
 def _float(value) -> float | None:
@@ -189,53 +205,78 @@ def _stage_order(stage: str | None) -> int:
     return JOURNEY_STAGES.index(stage) if stage in JOURNEY_STAGES else len(JOURNEY_STAGES)
 
 
-def pain_points(table: pd.DataFrame) -> pd.DataFrame:
-    """Touchpoints from worst CSAT to best; those with too few answers last (their rank means nothing)."""
-    rated = table[table["csat"].notna()].copy()
-    rated["rank_key"] = rated["csat"].where(~rated["csat_small"].astype(bool), 1000.0)
-    return rated.sort_values(["rank_key", "volume"], ascending=[True, False]).drop(columns="rank_key")
+def pain_points(table: pd.DataFrame, higher_is_better: bool = True) -> pd.DataFrame:
+    """Touchpoints from worst to best on the metric; those with too few answers last (their rank means nothing)."""
+    rated = table[table["value"].notna()].copy()
+    worst_first = rated["value"] if higher_is_better else -rated["value"]
+    rated["rank_key"] = worst_first.where(~rated["small"].astype(bool), float("inf"))
+    ordered = rated.sort_values(["rank_key", "volume"], ascending=[True, False]).drop(columns="rank_key")
+    ordered.attrs = table.attrs
+    return ordered
 
 
-def pain_bars(ranked: pd.DataFrame) -> pd.DataFrame:
-    """Pain points in the shape charts.ranked_bars reads: value, n, interval, small, direction."""
-    bars = ranked.rename(columns={"csat": "value", "csat_n": "n", "csat_ci_low": "ci_low", "csat_ci_high": "ci_high"})
-    return bars.assign(small=bars["csat_small"], direction=bars["csat_dropped"].map({True: "worse", False: None}))
+def can_rank(table: pd.DataFrame) -> bool:
+    """At least two touchpoints with enough answers: anything less is not a ranking (and gets no chart)."""
+    return int((~table["small"].astype(bool) & table["value"].notna()).sum()) >= 2 if len(table) else False
 
 
-def pain_headline(table: pd.DataFrame, days: int) -> str:
-    """'Billing inquiry has the lowest CSAT (61.0%, n = 1,204) and fell 7.0 pts on the previous 90 days.'"""
-    ranked = pain_points(table)
-    usable = ranked[~ranked["csat_small"].astype(bool)]
-    if usable.empty:
-        return "Too few CSAT answers per touchpoint to rank them; widen the date range."
-    dropped = usable[usable["csat_dropped"].astype(bool)].sort_values("csat_change")
-    worst = usable.iloc[0]
-    text = f"{worst.touchpoint} has the lowest CSAT ({worst.csat:.1f}%, n = {int(worst.csat_n):,})"
-    if worst.csat_dropped:
-        text += f" and fell {abs(worst.csat_change):.1f} pts on the previous {days} days"
-    elif len(dropped):
-        fell = dropped.iloc[0]
-        text += (
-            f"; {fell.touchpoint} fell significantly, {abs(fell.csat_change):.1f} pts on the previous {days} days "
-            f"(now {fell.csat:.1f}%)"
-        )
-    else:
-        text += f"; no touchpoint fell significantly on the previous {days} days"
-    return text + "."
+def touchpoint_shifts(
+    backend: ibis.BaseBackend, filters: Filters, months: int = SCAN_MONTHS, min_n: int = stats.MIN_N
+) -> pd.DataFrame:
+    """Touchpoint-months that moved away from the touchpoint's own recent level, found without looking.
+
+    Over the `months` calendar months up to the period's end (other filters kept, the touchpoint filter
+    dropped), every complete month of every touchpoint on every survey metric that names touchpoints is
+    tested against the touchpoint's recent level (cx.analysis.trends); Benjamini–Hochberg across all of
+    them, and a shift must also be at least PRACTICAL_SHIFT to be flagged. Largest shifts first.
+    """
+    last_month = pd.Timestamp(filters.end).to_period("M")
+    first = (last_month - (months - 1)).to_timestamp().date()
+    scope = replace(_without(filters, "touchpoint"), start=first)
+    span = metrics.data_range(backend)
+    rows = []
+    for key in rankable(backend, scope):
+        raw = metrics.sufficient_stats(backend, key, scope, by="touchpoint", grain="month")
+        raw = raw[raw["group"] != metrics.UNKNOWN]
+        if raw.empty:
+            continue
+        marked = trends.tested(raw, key, "month", scope.start, scope.end, span, min_n)
+        for r in marked[marked["recent_p_value"].notna()].itertuples():
+            rows.append(
+                {"metric": key, "touchpoint": r.group, "period": r.period, "value": r.value, "n": int(r.n),
+                 "level": r.recent_level, "difference": r.recent_difference, "p_value": r.recent_p_value}
+            )  # fmt: skip
+    columns = ["metric", "touchpoint", "period", "value", "n", "level", "difference", "p_value"]
+    tested = pd.DataFrame(rows, columns=columns)
+    tested["q_value"] = stats.bh_adjusted(_p_values(tested["p_value"]))
+    large = [abs(d) >= PRACTICAL_SHIFT[k] for k, d in zip(tested["metric"], tested["difference"], strict=True)]
+    flagged = tested[(tested["q_value"] <= stats.ALPHA) & pd.Series(large, index=tested.index, dtype=bool)].copy()
+    flagged["size"] = [
+        abs(d) / PRACTICAL_SHIFT[k] for k, d in zip(flagged["metric"], flagged["difference"], strict=True)
+    ]
+    flagged = flagged.sort_values("size", ascending=False).drop(columns="size").reset_index(drop=True)
+    flagged.attrs.update(tests=len(tested), touchpoints=tested["touchpoint"].nunique(), start=first, end=filters.end)
+    return flagged
 
 
-def volume_headline(table: pd.DataFrame) -> str:
-    """Name the touchpoint that is both busy (above-median volume) and worst rated."""
-    usable = table[~table["csat_small"].astype(bool) & table["csat"].notna()]
-    if usable.empty:
-        return "Not enough CSAT answers to place touchpoints on the satisfaction axis."
-    busy = usable[usable["volume"] >= usable["volume"].median()]
-    worst = busy.sort_values("csat").iloc[0]
-    share = 100 * worst.volume / max(table["volume"].sum(), 1)
-    return (
-        f"{worst.touchpoint} is busy ({int(worst.volume):,} interactions, {share:.0f}% of all) and rated "
-        f"{worst.csat:.1f}% CSAT: the largest pain point by volume."
-    )
+def focus_trend(
+    backend: ibis.BaseBackend, key: str, filters: Filters, touchpoint: str, grain: str, min_n: int = stats.MIN_N
+) -> pd.DataFrame:
+    """The touchpoint's trend beside the other touchpoints together (never beside itself)."""
+    frame = trends.trend(backend, key, _without(filters, "touchpoint"), grain, "touchpoint", min_n=min_n,
+                         keep=[touchpoint], known_only=True)  # fmt: skip
+    return frame.assign(group=frame["group"].replace({metrics.REST: OTHER_TOUCHPOINTS}))
+
+
+OTHER_TOUCHPOINTS = "Other touchpoints"
+
+
+def touchpoint_versus_rest(
+    backend: ibis.BaseBackend, key: str, filters: Filters, min_n: int = stats.MIN_N
+) -> pd.DataFrame:
+    """Each touchpoint against the other touchpoints (answers naming no touchpoint left out), BH across them."""
+    frame = metrics.sufficient_stats(backend, key, _without(filters, "touchpoint"), by="touchpoint")
+    return segments.rest_comparison(frame[frame["group"] != metrics.UNKNOWN], key, min_n)
 
 
 # --- flow between stages -----------------------------------------------------------------------
@@ -284,31 +325,6 @@ def flow_table(per_stage: pd.DataFrame, stopped: pd.DataFrame) -> pd.DataFrame:
     frame.loc[frame["stage_order"] >= len(JOURNEY_STAGES), "stopped"] = 0
     frame["stopped_share"] = 100 * frame["stopped"] / frame["reached"].where(frame["reached"] > 0)
     return frame[columns]
-
-
-def flow_headline(flow: pd.DataFrame) -> str:
-    """The largest drop-out between two consecutive journey stages."""
-    known = flow[flow["journey_stage"].isin(JOURNEY_STAGES)]
-    if known.empty:
-        return "No interactions with a journey stage in this period."
-    groups = known["group"].unique()
-    rows = known[known["group"] == groups[0]].reset_index(drop=True) if len(groups) == 1 else None
-    if rows is None:
-        last = known.groupby("group").apply(lambda g: g.iloc[-1]["share_of_top"], include_groups=False)
-        return (
-            f"{last.idxmax()} keeps the most customers to the last stage ({last.max():.0f}% of its first stage), "
-            f"{last.idxmin()} the fewest ({last.min():.0f}%)."
-        )
-    if len(rows) < 2:
-        return f"All {int(rows.reached.iloc[0]):,} customers are at the {rows.journey_stage.iloc[0]} stage."
-    loss = rows["reached"].shift(1) - rows["reached"]
-    at = int(loss.idxmax())
-    before, after = rows.iloc[at - 1], rows.iloc[at]
-    return (
-        f"The biggest loss is between {before.journey_stage} and {after.journey_stage}: "
-        f"{int(before.reached):,} → {int(after.reached):,} customers "
-        f"({100 * (before.reached - after.reached) / before.reached:.0f}% do not continue)."
-    )
 
 
 # --- channel consistency ------------------------------------------------------------------------
@@ -364,20 +380,6 @@ def channel_table(counts: pd.DataFrame, min_n: int = stats.MIN_N) -> pd.DataFram
     return table.sort_values(["touchpoint", "csat"]).reset_index(drop=True)
 
 
-def channel_headline(table: pd.DataFrame) -> str:
-    worse = table[table["worse"].astype(bool)].sort_values("difference")
-    if table.empty:
-        return "No CSAT answers that name both a touchpoint and a channel."
-    if worse.empty:
-        return "No channel is significantly worse than the other channels of the same touchpoint."
-    w = worse.iloc[0]
-    more = f" ({len(worse) - 1} more flagged)" if len(worse) > 1 else ""
-    return (
-        f"{w.touchpoint} by {w.channel} scores {w.csat:.1f}% CSAT (n = {int(w.n):,}), "
-        f"{abs(w.difference):.1f} pts below its other channels{more}."
-    )
-
-
 # --- experience → outcome ----------------------------------------------------------------------
 
 
@@ -417,7 +419,7 @@ def experience_outcomes(backend: ibis.BaseBackend, filters: Filters, days: int =
     window = outcome_window(backend, days)
     columns = ["survey", "experience", "customers", "churned", "revenue_total", "revenue_total_sq"]
     if window.last_response_day is None or window.last_response_day < filters.start:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=[*columns, "segment", "plan"])
     answers = flt.responses(backend, filters)
     answers = answers.filter(
         answers.customer_id.notnull()
@@ -438,7 +440,7 @@ def experience_outcomes(backend: ibis.BaseBackend, filters: Filters, days: int =
     answers = answers.mutate(experience=experience, follow_up_end=answers.responded_at + ibis.interval(days=days))
     answers = answers.filter(answers.experience.notnull())
 
-    people = backend.table("customers").select("customer_id", "churn_date", "churned")
+    people = backend.table("customers").select("customer_id", "churn_date", "churned", "segment", "plan")
     joined = answers.join(people, "customer_id")
     answered_day = joined.responded_at.cast("date")
     joined = joined.filter(
@@ -455,18 +457,25 @@ def experience_outcomes(backend: ibis.BaseBackend, filters: Filters, days: int =
     spend = spend.filter((spend.occurred_at > spend.responded_at) & (spend.occurred_at <= spend.follow_up_end))
     spend = spend.group_by(["customer_id", "survey"]).aggregate(revenue=spend.revenue.sum())
     with_spend = joined.left_join(spend, ["customer_id", "survey"])
-    revenue = with_spend.revenue.fill_null(0.0)
+    # Like with like: the gap is measured within each segment × plan, so bigger customers (who may
+    # answer differently) are not compared with smaller ones.
+    strata = with_spend.mutate(
+        segment=with_spend.segment.fill_null(metrics.UNKNOWN),
+        plan=with_spend.plan.fill_null(metrics.UNKNOWN),
+        revenue=with_spend.revenue.fill_null(0.0),
+    )
     frame = (
-        with_spend.group_by(["survey", "experience"])
+        strata.group_by(["survey", "experience", "segment", "plan"])
         .aggregate(
-            customers=with_spend.count(),
-            churned=with_spend.left.sum(),
-            revenue_total=revenue.sum(),
-            revenue_total_sq=(revenue * revenue).sum(),
+            customers=strata.count(),
+            churned=strata.left.sum(),
+            revenue_total=strata.revenue.sum(),
+            revenue_total_sq=(strata.revenue * strata.revenue).sum(),
         )
         .execute()
     )
-    return frame[columns].sort_values(["survey", "experience"]).reset_index(drop=True)
+    ordered = frame[[*columns, "segment", "plan"]].sort_values(["survey", "experience", "segment", "plan"])
+    return ordered.reset_index(drop=True)  # in one order on every engine
 
 
 def outcome_bars(outcomes: pd.DataFrame, survey: str) -> pd.DataFrame:
@@ -476,10 +485,17 @@ def outcome_bars(outcomes: pd.DataFrame, survey: str) -> pd.DataFrame:
 
 
 def outcome_table(counts: pd.DataFrame, min_n: int = stats.MIN_N) -> pd.DataFrame:
-    """Per experience group: churn rate (Wilson interval) and mean revenue in the follow-up (t interval)."""
+    """Per experience group: churn rate (Wilson interval) and mean revenue in the follow-up (t interval).
+
+    The strata (segment × plan) of experience_outcomes are added up here; `table.attrs["strata"]`
+    keeps them for outcome_gap.
+    """
+    additive = ["customers", "churned", "revenue_total", "revenue_total_sq"]
+    strata = counts.copy()
+    totals = counts.groupby(["survey", "experience"], as_index=False)[additive].sum() if len(counts) else counts
     rows = []
     order = {name: i for i, name in enumerate((*NPS_GROUPS, *CSAT_GROUPS))}
-    for row in counts.to_dict("records"):
+    for row in totals.to_dict("records"):
         n = int(row["customers"])
         churn = stats.proportion(int(row["churned"]), n)
         mean = row["revenue_total"] / n if n else None
@@ -505,85 +521,97 @@ def outcome_table(counts: pd.DataFrame, min_n: int = stats.MIN_N) -> pd.DataFram
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    return frame.sort_values(["survey", "order"]).drop(columns="order").reset_index(drop=True)
+    frame = frame.sort_values(["survey", "order"]).drop(columns="order").reset_index(drop=True)
+    frame.attrs["strata"] = strata
+    return frame
 
 
 @dataclass(frozen=True)
 class OutcomeGap:
-    """Poor experience vs good: the churn gap, and what it costs.
+    """Poor experience vs good, compared like with like (within segment × plan, then summed).
 
-    customers_at_risk = poor customers × (churn rate poor − churn rate good): the customers lost
-    beyond what the same number of customers with a good experience would have lost.
-    revenue_at_risk = poor customers × (revenue per good customer − revenue per poor customer)
-    over the follow-up window. Both are None when the gap is not significant.
+    excess churn in a stratum = poor customers × (churn rate poor − churn rate good) there; summed over
+    the strata that hold both groups, with a 95% range from the strata's binomial variances. Revenue at
+    risk = each stratum's excess churners × what a good-experience customer of that stratum brought in
+    the follow-up window, summed, with its range. Both say what goes together, not what causes what.
     """
 
     poor: str
     good: str
-    churn_difference: float | None
+    poor_rate: float | None  # churn rates pooled over the compared strata
+    good_rate: float | None
     significant: bool
     p_value: float | None
     customers_at_risk: float | None
+    customers_low: float | None
+    customers_high: float | None
     revenue_at_risk: float | None
-    revenue_difference: float | None
-    revenue_significant: bool
+    revenue_low: float | None
+    revenue_high: float | None
+    compared: int  # poor-experience customers in strata that also hold good ones
+    poor_customers: int
+
+    @property
+    def churn_difference(self) -> float | None:
+        if self.poor_rate is None or self.good_rate is None:
+            return None
+        return self.poor_rate - self.good_rate
+
+
+MIN_STRATUM = 5  # a segment × plan with fewer customers on either side cannot say what "like" customers do
 
 
 def outcome_gap(table: pd.DataFrame, survey: str, min_n: int = stats.MIN_N) -> OutcomeGap | None:
-    """The gap between the worst and best experience group of a survey ('nps' or 'csat')."""
+    """The gap between the worst and best experience group of a survey ('nps' or 'csat'), like with like."""
     poor_name, good_name = (NPS_GROUPS[0], NPS_GROUPS[2]) if survey == "nps" else CSAT_GROUPS
-    rows = table[table["survey"] == survey].set_index("experience") if len(table) else table
-    if poor_name not in rows.index or good_name not in rows.index:
+    strata = table.attrs.get("strata") if len(table) else None
+    if strata is None or strata.empty:
         return None
-    poor, good = rows.loc[poor_name], rows.loc[good_name]
-    if stats.is_small(poor.customers, min_n) or stats.is_small(good.customers, min_n):
-        return OutcomeGap(poor_name, good_name, None, False, None, None, None, None, False)
-    churn = stats.compare_proportions(int(poor.churned), int(poor.customers), int(good.churned), int(good.customers))
-    n_poor, n_good = int(poor.customers), int(good.customers)
-    revenue = stats.compare_means(
-        poor.revenue_per_customer,
-        metrics._sd(poor.revenue_total, poor.revenue_total_sq, n_poor),
-        n_poor,
-        good.revenue_per_customer,
-        metrics._sd(good.revenue_total, good.revenue_total_sq, n_good),
-        n_good,
+    rows = strata[strata["survey"] == survey]
+    poor = rows[rows["experience"] == poor_name]
+    good = rows[rows["experience"] == good_name]
+    if poor.empty or good.empty:
+        return None
+    both = poor.merge(good, on=["segment", "plan"], suffixes=("_poor", "_good"), how="inner")
+    both = both[(both["customers_poor"] >= MIN_STRATUM) & (both["customers_good"] >= MIN_STRATUM)]
+    n_poor, n_good = int(both["customers_poor"].sum()), int(both["customers_good"].sum())
+    empty = OutcomeGap(poor_name, good_name, None, None, False, None, None, None, None, None, None, None,
+                       n_poor, int(poor["customers"].sum()))  # fmt: skip
+    if stats.is_small(n_poor, min_n) or stats.is_small(n_good, min_n):
+        return empty
+    p_poor = both["churned_poor"] / both["customers_poor"]
+    p_good = both["churned_good"] / both["customers_good"]
+    excess = both["customers_poor"] * (p_poor - p_good)
+    variance = both["customers_poor"] ** 2 * (
+        p_poor * (1 - p_poor) / both["customers_poor"] + p_good * (1 - p_good) / both["customers_good"]
     )
-    at_risk = n_poor * churn.difference / 100 if churn.significant and churn.difference > 0 else None
-    revenue_gap = n_poor * -revenue.difference if revenue.significant and revenue.difference < 0 else None
+    at_risk, spread = float(excess.sum()), math.sqrt(float(variance.sum()))
+    if spread > 0:
+        z = at_risk / spread
+        p_value = float(2 * _scipy.norm.sf(abs(z)))
+    else:
+        p_value = 0.0 if at_risk else 1.0
+    significant = p_value < stats.ALPHA and at_risk > 0
+    revenue_good = both["revenue_total_good"] / both["customers_good"]
+    revenue_var = (both["revenue_total_sq_good"] / both["customers_good"] - revenue_good**2).clip(lower=0) / both[
+        "customers_good"
+    ]
+    revenue = float((excess * revenue_good).sum())
+    revenue_spread = math.sqrt(float((revenue_good**2 * variance + excess**2 * revenue_var).sum()))
+    has_revenue = bool((both["revenue_total_good"] > 0).any())
     return OutcomeGap(
         poor=poor_name,
         good=good_name,
-        churn_difference=churn.difference,
-        significant=churn.significant,
-        p_value=churn.p_value,
-        customers_at_risk=at_risk,
-        revenue_at_risk=revenue_gap,
-        revenue_difference=revenue.difference,
-        revenue_significant=revenue.significant,
+        poor_rate=100 * float(both["churned_poor"].sum()) / n_poor,
+        good_rate=100 * float(both["churned_good"].sum()) / n_good,
+        significant=significant,
+        p_value=p_value,
+        customers_at_risk=at_risk if significant else None,
+        customers_low=max(at_risk - stats.Z95 * spread, 0.0) if significant else None,
+        customers_high=at_risk + stats.Z95 * spread if significant else None,
+        revenue_at_risk=revenue if significant and has_revenue else None,
+        revenue_low=max(revenue - stats.Z95 * revenue_spread, 0.0) if significant and has_revenue else None,
+        revenue_high=revenue + stats.Z95 * revenue_spread if significant and has_revenue else None,
+        compared=n_poor,
+        poor_customers=int(poor["customers"].sum()),
     )
-
-
-def outcome_headline(table: pd.DataFrame, survey: str, days: int = FOLLOW_UP_DAYS) -> str:
-    """'Detractors churned at 12.0% within 90 days vs 4.0% for promoters: about 96 customers and $48,000 at risk.'"""
-    gap = outcome_gap(table, survey)
-    if gap is None:
-        return f"Not enough {'NPS' if survey == 'nps' else 'CSAT'} answers with {days} days of follow-up to compare."
-    rows = table[table["survey"] == survey].set_index("experience")
-    poor, good = rows.loc[gap.poor], rows.loc[gap.good]
-    if gap.churn_difference is None:
-        return f"Too few customers in {gap.poor} or {gap.good} with {days} days of follow-up to compare."
-    if survey == "nps":
-        text = (
-            f"Detractors churned at {poor.churn_rate:.1f}% within {days} days vs {good.churn_rate:.1f}% for promoters"
-        )
-    else:
-        text = (
-            f"After a poor experience (CSAT 1–2) {poor.churn_rate:.1f}% of customers churned within {days} days, "
-            f"after a good one (4–5) {good.churn_rate:.1f}%"
-        )
-    if not gap.significant:
-        return text + " — not a significant difference."
-    risk = f"about {gap.customers_at_risk:,.0f} customers" if gap.customers_at_risk else "no excess churn"
-    if gap.revenue_at_risk:
-        risk += f" and ${gap.revenue_at_risk:,.0f} of {days}-day revenue"
-    return f"{text}: {risk} at risk."

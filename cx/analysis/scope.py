@@ -33,8 +33,8 @@ import ibis.expr.types as ir
 from cx.access import ATTRIBUTE_PREFIX, Scope
 from cx.analysis import personal
 
-# Hold no customer rows: the same for everyone. Theme names and rules are a leader's words, not data.
-OPEN_TABLES = ("imports", "schema_version", "theme_names", "theme_rules")
+# Hold no customer rows: the same for everyone. Theme names, rules and annotations are a leader's words, not data.
+OPEN_TABLES = ("imports", "schema_version", "theme_names", "theme_rules", "annotations")
 _PROCESS_SALT = secrets.token_hex(16)  # pseudonyms before any import has made the database's salt
 
 

@@ -15,10 +15,9 @@ import math
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-from scipy import stats as _scipy
 
 from cx.analysis import filters as flt
-from cx.analysis import metrics, stats
+from cx.analysis import metrics, narrative, stats, trends, units
 from cx.analysis.filters import Filters
 
 HEATMAP_METRICS = ("nps", "csat", "ces", "churn_rate", "first_response_time", "clv_observed")
@@ -55,7 +54,19 @@ def versus_rest(
         above = above.astype({"group": frame["group"].dtype})  # an empty period gives an untyped, empty frame
         frame = frame.merge(above, on="group", how="left")
         frame["above"] = frame["above"].fillna(0)
+        frame = frame.merge(_rest_medians(backend, key, filters, by), on="group", how="left")
     return rest_comparison(frame, key, min_n)
+
+
+def _rest_medians(backend: ibis.BaseBackend, key: str, filters: Filters, by: str) -> pd.DataFrame:
+    """Per group, the median of everyone else: medians do not add up, so 'the rest' is its own query."""
+    column = "resolution_time_s" if key == "resolution_time" else "response_time_s"
+    events = metrics._group_column(backend, flt.interactions(backend, filters), by)
+    events = events.filter(events[column].notnull() & (events[column] >= 0)).select("group", time=events[column])
+    groups = events.select(chosen="group").distinct()
+    others = groups.cross_join(events).filter(lambda t: t.group != t.chosen)
+    frame = others.group_by("chosen").aggregate(rest_median=others.time.median()).execute()
+    return frame.rename(columns={"chosen": "group"})
 
 
 def _above_pooled_median(backend: ibis.BaseBackend, key: str, filters: Filters, by: str) -> pd.DataFrame:
@@ -84,13 +95,14 @@ def rest_comparison(frame: pd.DataFrame, key: str, min_n: int = stats.MIN_N) -> 
         rest = {**row, **{c: totals[c] - row[c] for c in additive}}
         current, _ = metrics.estimate(key, row)
         if key in DURATION_METRICS:
-            other = stats.Estimate(value=None, n=int(rest["n"]))
+            other = stats.Estimate(value=_float(row.get("rest_median")), n=int(rest["n"]))
             test = (
                 stats.compare_medians(int(row["above"]), int(row["n"]), int(rest["above"]), int(rest["n"]))
                 if row["n"] and rest["n"]
                 else stats.NO_COMPARISON
             )
-            difference = current.value - _everyone_median(frame) if current.value is not None else None
+            baseline = other.value if other.value is not None else _everyone_median(frame)
+            difference = current.value - baseline if current.value is not None else None
         else:
             other = metrics.estimate(key, rest)[0] if _size(key, rest) else stats.Estimate(value=None, n=0)
             test = metrics.compare(key, row, rest) if _size(key, rest) else stats.NO_COMPARISON
@@ -182,19 +194,8 @@ def heatmap_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
         "n too small" if small and value is not None and not pd.isna(value) else metrics.METRICS[key].format(value)
         for key, value, small in zip(frame["metric"], frame["value"], frame["small"], strict=True)
     ]
-    return frame[["group", "metric", "value", "n", "small", "rest_value", "difference", "q_value", "direction", "text"]]
-
-
-def heatmap_headline(frame: pd.DataFrame, by_label: str) -> str:
-    if frame.empty:
-        return f"No data to compare by {by_label.lower()}."
-    worse = frame[frame["direction"] == "worse"]
-    if worse.empty:
-        return f"No {by_label.lower()} is significantly worse than the rest on any metric."
-    counts = worse.groupby("group").size().sort_values(ascending=False)
-    group = counts.index[0]
-    labels = ", ".join(metrics.METRICS[k].label for k in worse[worse["group"] == group]["metric"])
-    return f"{group} is significantly worse than the rest on {counts.iloc[0]} of the metrics: {labels}."
+    columns = ["group", "metric", "value", "n", "small", "rest_value", "difference", "q_value", "direction", "text"]
+    return frame[columns + (["basis"] if "basis" in frame else [])]
 
 
 # --- two segments over time ---------------------------------------------------------------------
@@ -209,71 +210,69 @@ def two_over_time(
     grain: str = "month",
     min_n: int = stats.MIN_N,
 ) -> pd.DataFrame:
-    """The metric per period for two segments of the same attribute, with bands (metrics.trend)."""
-    frame = metrics.trend(backend, key, filters, grain, by, min_n)
-    return frame[frame["group"].isin(groups)].reset_index(drop=True)
+    """The metric per period for two segments of the same attribute (cx.analysis.trends: bands, complete
+    periods, marks), and in `attrs["pair"]` the two tested against each other over the whole period."""
+    first, second = groups
+    frame = trends.trend(backend, key, filters, grain, by, min_n=min_n, keep=[first, second])
+    frame = frame[frame["group"].isin(groups)].reset_index(drop=True)
+    whole = metrics.sufficient_stats(backend, key, filters, by=by)
+    if key in DURATION_METRICS:
+        whole = whole.merge(_above_pooled_median(backend, key, filters, by), on="group", how="left").fillna(
+            {"above": 0}
+        )
+    rows = {r["group"]: r for r in whole.to_dict("records")}
+    if first in rows and second in rows:
+        a, b = metrics.estimate(key, rows[first])[0], metrics.estimate(key, rows[second])[0]
+        test = metrics.compare(key, rows[first], rows[second])
+        testable = not stats.is_small(a.n, min_n) and not stats.is_small(b.n, min_n)
+        frame.attrs["pair"] = {
+            "first": a.value, "second": b.value, "first_n": a.n, "second_n": b.n,
+            "difference": test.difference if test.difference is not None else _difference(a, b),
+            "margin": narrative.margin(test, a, b, from_test=key not in DURATION_METRICS),
+            "significant": bool(test.significant) and testable, "p_value": test.p_value,
+        }  # fmt: skip
+    return frame
+
+
+def _difference(a: stats.Estimate, b: stats.Estimate) -> float | None:
+    return None if a.value is None or b.value is None else a.value - b.value
 
 
 # --- key drivers --------------------------------------------------------------------------------
 
+DRIVER_TARGETS = {"nps": "NPS", "churn": "churn"}
 
-def _target_per_customer(backend: ibis.BaseBackend, filters: Filters, target: str) -> ir.Table:
-    """customer_id, y: the customer's mean NPS score in the period, or 1/0 churned."""
+
+def _outcome_per_customer(backend: ibis.BaseBackend, filters: Filters, target: str) -> ir.Table:
+    """customer_id with promoter/detractor (the customer's latest NPS answer in the period) or churned (1/0)."""
     if target == "nps":
         answers = flt.responses(backend, filters, survey="nps")
         answers = answers.filter(answers.customer_id.notnull())
-        return answers.group_by("customer_id").aggregate(y=answers.score.cast("float64").mean())
+        latest = ibis.window(group_by="customer_id", order_by=ibis.desc("responded_at"))
+        answers = answers.mutate(_latest=ibis.row_number().over(latest)).filter(lambda t: t._latest == 0)
+        return answers.select(
+            "customer_id",
+            promoter=_int(answers.score >= 9),
+            detractor=_int(answers.score <= 6),
+            churned=ibis.literal(0),
+        )
     people = flt.customers_with_events(backend, filters)
-    return people.select("customer_id", y=people.churned.ifelse(1.0, 0.0))
-
-
-def drivers(backend: ibis.BaseBackend, filters: Filters, target: str = "nps", min_n: int = stats.MIN_N) -> pd.DataFrame:
-    """What goes with a better NPS (or with churn): touchpoint satisfaction and customer attributes.
-
-    - Touchpoint: Pearson correlation, over customers who answered both, between the customer's mean
-      CSAT at that touchpoint in the period and the target; variance explained = r².
-    - Attribute with at most MAX_LEVELS values: how much of the target's variation lies between its
-      groups, adjusted for the number of groups (epsilon², like an adjusted R²); numeric attributes
-      with more values: r² of their value. BH across all candidates decides significance.
-    """
-    y = _target_per_customer(backend, filters, target)
-    answers = flt.responses(backend, filters, survey="csat", per=("touchpoint",))  # each touchpoint its own question
-    answers = answers.filter(answers.customer_id.notnull() & answers.touchpoint.notnull())
-    x = answers.group_by(["customer_id", "touchpoint"]).aggregate(x=answers.score.cast("float64").mean())
-    pairs = x.join(y, "customer_id")
-    touchpoint_sums = (
-        pairs.group_by(name=pairs.touchpoint)
-        .aggregate(**_moment_sums(pairs.x, pairs.y), n=pairs.count())
-        .execute()
-        .assign(kind="Touchpoint satisfaction")
+    return people.select(
+        "customer_id", promoter=ibis.literal(0), detractor=ibis.literal(0), churned=_int(people.churned)
     )
 
-    long = _attributes_long(backend)
-    joined = long.join(y, "customer_id")
-    levels = joined.group_by("attribute").aggregate(levels=joined.value.nunique(), numeric=joined.number.count())
-    level_counts = levels.execute()
-    categorical = level_counts[level_counts["levels"] <= MAX_LEVELS]["attribute"].tolist()
-    cells = joined.filter(joined.attribute.isin(categorical) if categorical else ibis.literal(False))
-    group_sums = (
-        cells.group_by(["attribute", "value"])
-        .aggregate(n=cells.count(), total=cells.y.sum(), total_sq=(cells.y * cells.y).sum())
+
+def _counts(table: ir.Table, keys: list[str]) -> pd.DataFrame:
+    return (
+        table.group_by(keys)
+        .aggregate(
+            n=table.count(),
+            promoters=table.promoter.sum(),
+            detractors=table.detractor.sum(),
+            churned=table.churned.sum(),
+        )  # fmt: skip
         .execute()
     )
-    numeric = level_counts[(level_counts["levels"] > MAX_LEVELS) & (level_counts["numeric"] > 0)]["attribute"].tolist()
-    numbers = joined.filter(
-        joined.attribute.isin(numeric) & joined.number.notnull() if numeric else ibis.literal(False)
-    )
-    numeric_sums = (
-        numbers.group_by(name=numbers.attribute)
-        .aggregate(**_moment_sums(numbers.number, numbers.y), n=numbers.count())
-        .execute()
-        .assign(kind="Customer attribute (numeric)")
-    )
-    return drivers_table(pd.concat([touchpoint_sums, numeric_sums], ignore_index=True), group_sums, min_n)
-
-
-def _moment_sums(x: ir.NumericColumn, y: ir.NumericColumn) -> dict[str, ir.NumericScalar]:
-    return {"sx": x.sum(), "sy": y.sum(), "sxx": (x * x).sum(), "syy": (y * y).sum(), "sxy": (x * y).sum()}
 
 
 def _attributes_long(backend: ibis.BaseBackend) -> ir.Table:
@@ -293,100 +292,160 @@ def _attributes_long(backend: ibis.BaseBackend) -> ir.Table:
     return long.mutate(number=number.ifelse(long.value.strip(), ibis.null("string")).cast("float64"))
 
 
-def correlation(n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float) -> float | None:
-    """Pearson r from sums; None when either side does not vary or n < 3."""
-    if n < 3:
-        return None
-    cov = sxy - sx * sy / n
-    vx, vy = sxx - sx * sx / n, syy - sy * sy / n
-    if vx <= 1e-12 or vy <= 1e-12:
-        return None
-    return max(-1.0, min(1.0, cov / math.sqrt(vx * vy)))
+def drivers(backend: ibis.BaseBackend, filters: Filters, target: str = "nps", min_n: int = stats.MIN_N) -> pd.DataFrame:
+    """What goes with a better NPS (or with churn), as effects in the outcome's own units.
 
-
-def correlation_p_value(r: float, n: int) -> float | None:
-    """Two-sided test of r = 0: t = r·sqrt(n − 2)/sqrt(1 − r²) with n − 2 degrees of freedom."""
-    if n < 3:
-        return None
-    if abs(r) >= 1:
-        return 0.0
-    t = r * math.sqrt(n - 2) / math.sqrt(1 - r * r)
-    return float(2 * _scipy.t.sf(abs(t), n - 2))
-
-
-def between_groups(groups: pd.DataFrame) -> tuple[float | None, float | None, int]:
-    """Adjusted share of variance between groups (epsilon²) and the one-way ANOVA p-value, from sums.
-
-    SS_between = Σ n_g (mean_g − mean)², SS_within = Σ (Σy²_g − n_g mean_g²);
-    epsilon² = (SS_between − (k − 1) · SS_within / (N − k)) / SS_total, floored at 0.
+    - Touchpoint: customers satisfied there (their mean CSAT at it in the period 4–5) against those who were
+      not: the difference in NPS points (or churn percentage points), with its 95% interval.
+    - Customer attribute: each value against all other customers (numeric attributes with many values:
+      above against at or below their median); each attribute is shown by its value with the strongest effect.
+    Benjamini–Hochberg across every comparison made; ranked on the interval's bound nearest zero, so a
+    large effect from few customers does not outrank a solid one.
     """
-    n_total = int(groups["n"].sum())
-    k = len(groups)
-    if k < 2 or n_total <= k:
-        return None, None, n_total
-    grand = groups["total"].sum() / n_total
-    means = groups["total"] / groups["n"]
-    ss_between = float((groups["n"] * (means - grand) ** 2).sum())
-    ss_within = float((groups["total_sq"] - groups["n"] * means**2).sum())
-    ss_total = ss_between + ss_within
-    if ss_total <= 1e-12:
-        return None, None, n_total
-    ms_within = ss_within / (n_total - k)
-    epsilon_sq = max((ss_between - (k - 1) * ms_within) / ss_total, 0.0)
-    if ms_within <= 1e-12:
-        return epsilon_sq, 0.0, n_total
-    f = (ss_between / (k - 1)) / ms_within
-    return epsilon_sq, float(_scipy.f.sf(f, k - 1, n_total - k)), n_total
+    outcome = _outcome_per_customer(backend, filters, target)
+    answers = flt.responses(backend, filters, survey="csat", per=("touchpoint",))  # each touchpoint its own question
+    answers = answers.filter(answers.customer_id.notnull() & answers.touchpoint.notnull())
+    rated = answers.group_by(["customer_id", "touchpoint"]).aggregate(mean=answers.score.cast("float64").mean())
+    rated = rated.mutate(satisfied=rated["mean"] >= 4).join(outcome, "customer_id")
+    touchpoint_counts = _counts(rated, ["touchpoint", "satisfied"])
+
+    long = _attributes_long(backend).join(outcome, "customer_id")
+    levels = long.group_by("attribute").aggregate(levels=long.value.nunique(), numeric=long.number.count()).execute()
+    categorical = levels[levels["levels"] <= MAX_LEVELS]["attribute"].tolist()
+    numeric = levels[(levels["levels"] > MAX_LEVELS) & (levels["numeric"] > 0)]["attribute"].tolist()
+    cells = long.filter(long.attribute.isin(categorical) if categorical else ibis.literal(False))
+    level_counts = _counts(cells, ["attribute", "value"])
+    numbers = long.filter(long.attribute.isin(numeric) & long.number.notnull() if numeric else ibis.literal(False))
+    medians = numbers.group_by("attribute").aggregate(median=numbers.number.median())
+    split = numbers.join(medians, "attribute")
+    split = split.mutate(value=ibis.cases((split.number > split["median"], "above"), else_="at or below"))
+    numeric_counts = _counts(split, ["attribute", "value", "median"])
+    if len(numeric_counts):
+        numeric_counts["value"] = [
+            f"{v} {m:,.4g}" for v, m in zip(numeric_counts["value"], numeric_counts["median"], strict=True)
+        ]
+    all_levels = pd.concat([level_counts, numeric_counts.drop(columns="median")], ignore_index=True)
+    return drivers_table(touchpoint_counts, all_levels, target, min_n)
 
 
-def drivers_table(moments: pd.DataFrame, group_sums: pd.DataFrame, min_n: int = stats.MIN_N) -> pd.DataFrame:
-    """Candidates → one row each: variance explained (%), direction, n, p and BH significance, ranked."""
+def _outcome(target: str, counts: dict) -> stats.Estimate:
+    n = int(counts["n"])
+    if target == "nps":
+        p, d = int(counts["promoters"]), int(counts["detractors"])
+        return stats.nps(p, n - p - d, d)
+    return stats.proportion(int(counts["churned"]), n)
+
+
+def _effect(target: str, a: dict, b: dict) -> stats.Comparison:
+    if target == "nps":
+        return stats.compare_nps(_outcome(target, a), _outcome(target, b))
+    return stats.compare_proportions(int(a["churned"]), int(a["n"]), int(b["churned"]), int(b["n"]))
+
+
+DRIVER_COLUMNS = [
+    "kind", "driver", "level", "label", "effect", "ci_low", "ci_high", "n", "n_in", "n_out", "p_value",
+    "q_value", "significant", "strength", "small", "direction",
+]  # fmt: skip
+
+
+def drivers_table(
+    touchpoint_counts: pd.DataFrame, level_counts: pd.DataFrame, target: str, min_n: int = stats.MIN_N
+) -> pd.DataFrame:
+    """Counts → one row per driver: effect with 95% interval, n, BH significance, ranked on the interval's lower bound."""
     rows = []
-    for row in moments.to_dict("records"):
-        n = int(row["n"])
-        r = correlation(n, row["sx"], row["sy"], row["sxx"], row["syy"], row["sxy"])
+    zero = {"n": 0, "promoters": 0, "detractors": 0, "churned": 0}
+    for touchpoint, groups in touchpoint_counts.groupby("touchpoint", sort=True):
+        by = {bool(k): r for k, r in zip(groups["satisfied"], groups.to_dict("records"), strict=True)}
         rows.append(
-            {
-                "driver": row["name"],
-                "kind": row["kind"],
-                "explained": None if r is None else 100 * r * r,
-                "correlation": r,
-                "n": n,
-                "p_value": None if r is None else correlation_p_value(r, n),
-            }
+            _driver_row("touchpoint", touchpoint, "satisfied", by.get(True, zero), by.get(False, zero), target, min_n)
         )
-    for attribute, groups in group_sums.groupby("attribute", sort=True):
-        epsilon_sq, p_value, n = between_groups(groups)
-        rows.append(
-            {
-                "driver": attribute,
-                "kind": "Customer attribute",
-                "explained": None if epsilon_sq is None else 100 * epsilon_sq,
-                "correlation": None,
-                "n": n,
-                "p_value": p_value,
-            }
-        )
-    table = pd.DataFrame(rows, columns=["driver", "kind", "explained", "correlation", "n", "p_value"])
-    table["small"] = [stats.is_small(n, min_n) for n in table["n"]]
-    table.loc[table["small"], "p_value"] = None
+    tested = []
+    for attribute, groups in level_counts.groupby("attribute", sort=True):
+        total = {c: groups[c].sum() for c in ("n", "promoters", "detractors", "churned")}
+        for record in groups.to_dict("records"):
+            rest = {c: total[c] - record[c] for c in total}
+            tested.append(_driver_row("attribute", attribute, str(record["value"]), record, rest, target, min_n))
+    table = pd.DataFrame(rows + tested, columns=DRIVER_COLUMNS)
     table["q_value"] = stats.bh_adjusted([_float(p) for p in table["p_value"]])
     table["significant"] = [q is not None and q <= stats.ALPHA for q in table["q_value"]]
-    table = table[table["explained"].notna()]
-    return table.sort_values(["small", "explained"], ascending=[True, False]).reset_index(drop=True)
+    table = table[table["effect"].notna()]
+    # One row per attribute: the value whose effect is most certainly away from zero.
+    # Ties (the two values of a yes/no attribute) go to the value that raises the outcome, then to the first
+    # name and value, so every engine agrees.
+    order = ["small", "strength", "effect", "driver", "level"]
+    table = table.sort_values(order, ascending=[True, False, False, True, True], kind="stable")
+    table = pd.concat(
+        [table[table["kind"] == "touchpoint"], table[table["kind"] == "attribute"].drop_duplicates("driver")]
+    )
+    ranked = table.sort_values(["kind", *order], ascending=[False, True, False, False, True, True], kind="stable")
+    return ranked.reset_index(drop=True)
 
 
-def drivers_headline(table: pd.DataFrame, target: str) -> str:
-    what = "NPS" if target == "nps" else "churn"
-    usable = table[table["significant"].astype(bool)]
-    if usable.empty:
-        return f"Nothing we measured goes significantly with {what} for these customers."
-    top = usable.iloc[0]
-    name = top.driver.removeprefix(flt.ATTRIBUTE_PREFIX)
-    kind = "satisfaction at " + name if top.kind == "Touchpoint satisfaction" else name.replace("_", " ")
-    return (
-        f"{kind[0].upper() + kind[1:]} goes most with {what}: it accounts for {top.explained:.0f}% of the "
-        f"differences between customers (n = {int(top.n):,}) — a correlation, not proof of cause."
+def _driver_row(kind: str, name: str, level: str, inside: dict, outside: dict, target: str, min_n: int) -> dict:
+    n_in, n_out = int(inside["n"]), int(outside["n"])
+    comparison = _effect(target, inside, outside) if n_in and n_out else stats.NO_COMPARISON
+    effect = comparison.difference
+    width = _interval_width(target, inside, outside) if effect is not None else None
+    small = stats.is_small(n_in, min_n) or stats.is_small(n_out, min_n)
+    return {
+        "kind": kind,
+        "driver": name,
+        "level": level,
+        "label": driver_label(kind, name, level),
+        "effect": effect,
+        "ci_low": None if width is None else effect - width,
+        "ci_high": None if width is None else effect + width,
+        "n": n_in + n_out,
+        "n_in": n_in,
+        "n_out": n_out,
+        "p_value": None if small else comparison.p_value,
+        "q_value": None,
+        "significant": False,
+        "strength": 0.0 if width is None or effect is None else max(abs(effect) - width, 0.0),
+        "small": small,
+        "direction": None if not effect else ("↑" if effect > 0 else "↓"),
+    }
+
+
+def _interval_width(target: str, a: dict, b: dict) -> float:
+    """95% half-width of the difference, unpooled (a test pools under 'no difference'; an interval must not),
+    in NPS points or percentage points."""
+    if target == "nps":
+        variance = sum(
+            (p + d - (p - d) ** 2) / n
+            for n, p, d in ((int(x["n"]), x["promoters"] / x["n"], x["detractors"] / x["n"]) for x in (a, b))
+        )
+    else:
+        variance = sum((x["churned"] / x["n"]) * (1 - x["churned"] / x["n"]) / x["n"] for x in (a, b))
+    return 100 * stats.Z95 * math.sqrt(max(variance, 0.0))
+
+
+def driver_label(kind: str, name: str, level: str) -> str:
+    """'Billing inquiry', 'Acquisition channel: Paid search', 'Tenure: above 29'."""
+    if kind == "touchpoint":
+        return name
+    return f"{units.field_label(name)}: {level}"
+
+
+def driver_bars(table: pd.DataFrame, kind: str, target: str, limit: int = 10) -> pd.DataFrame:
+    """One list of drivers shaped for charts.ranked_bars: the effect, its interval, n, coloured when significant."""
+    rows = table[table["kind"] == kind].head(limit)
+    good = [(e < 0) if target == "churn" else (e > 0) for e in rows["effect"]]
+    return pd.DataFrame(
+        {
+            "label": [
+                f"{d} {label}" if isinstance(d, str) else label
+                for d, label in zip(rows["direction"], rows["label"], strict=True)
+            ],
+            "value": rows["effect"],
+            "n": rows["n"],
+            "ci_low": rows["ci_low"],
+            "ci_high": rows["ci_high"],
+            "small": rows["small"],
+            "direction": [
+                ("better" if g else "worse") if s else None for g, s in zip(good, rows["significant"], strict=True)
+            ],
+        }
     )
 
 
@@ -440,44 +499,3 @@ def missing_data_notes(coverage: dict[str, int]) -> list[str]:
             "and cannot be followed over time."
         )
     return notes
-
-
-def driver_bars(table: pd.DataFrame, limit: int = 12) -> pd.DataFrame:
-    """The strongest drivers shaped for charts.ranked_bars: significant ones flagged (coloured)."""
-    top = table.head(limit)
-    return pd.DataFrame(
-        {
-            "label": [
-                d.removeprefix(flt.ATTRIBUTE_PREFIX) + (" (CSAT)" if k == "Touchpoint satisfaction" else "")
-                for d, k in zip(top["driver"], top["kind"], strict=True)
-            ],
-            "value": top["explained"],
-            "n": top["n"],
-            "ci_low": float("nan"),
-            "ci_high": float("nan"),
-            "small": top["small"],
-            "direction": ["better" if s else None for s in top["significant"]],
-            "correlation": top["correlation"],
-        }
-    )
-
-
-def two_over_time_headline(frame: pd.DataFrame, metric: metrics.Metric, groups: tuple[str, str], grain: str) -> str:
-    """'Europe was ahead of LATAM on NPS in 11 of 14 weeks; latest week (16 Nov 2026): 27 vs 38.'"""
-    first, second = groups
-    usable = frame[~frame["small"].astype(bool) & frame["value"].notna()]
-    both = usable.pivot_table(index="period", columns="group", values="value")
-    if first not in both or second not in both or both[[first, second]].dropna().empty:
-        return f"Too few answers per {grain} in {first} or {second} to compare them over time on {metric.label}."
-    both = both[[first, second]].dropna().sort_index()
-    ahead = (both[first] > both[second]) if metric.higher_is_better else (both[first] < both[second])
-    leader, trailer, count = (first, second, int(ahead.sum())) if ahead.sum() >= len(both) / 2 else (
-        second, first, int((~ahead).sum())
-    )  # fmt: skip
-    latest = both.index[-1]
-    when = pd.Timestamp(latest).strftime("%d %b %Y" if grain in ("day", "week") else "%b %Y")
-    return (
-        f"{leader} was ahead of {trailer} on {metric.label} in {count} of {len(both)} {grain}s with enough answers; "
-        f"latest ({when}): {first} {metric.format(both.loc[latest, first])}, "
-        f"{second} {metric.format(both.loc[latest, second])}."
-    )

@@ -14,7 +14,8 @@ the others as "The rest".
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
@@ -82,10 +83,19 @@ def trend(
     min_n: int = stats.MIN_N,
     target_s: float = metrics.DEFAULT_RESPONSE_TARGET_S,
     max_groups: int = MAX_GROUPS,
+    keep: list[str] | None = None,
+    known_only: bool = False,
 ) -> pd.DataFrame:
-    """The metric per period (and group) with n, interval, coverage status and significance marks."""
+    """The metric per period (and group) with n, interval, coverage status and significance marks.
+
+    `keep` names the groups to draw (the others pooled as 'The rest'); by default the largest
+    TOP_GROUPS when there are more than `max_groups`. `known_only` leaves the 'Unknown' group out
+    (additive metrics only; medians are pooled in the query).
+    """
     raw = metrics.sufficient_stats(backend, key, filters, by=by, grain=grain, target_s=target_s)
-    keep = top_groups(raw, key, max_groups)
+    if known_only:  # e.g. "the other touchpoints" are not the answers that name no touchpoint
+        raw = raw[raw["group"] != metrics.UNKNOWN]
+    keep = list(keep) if keep is not None else top_groups(raw, key, max_groups)
     if keep is not None and key in DURATIONS:  # medians do not add up: pool the rest in the query
         raw = metrics.sufficient_stats(backend, key, filters, by=by, grain=grain, target_s=target_s, keep=keep)
     elif keep is not None:
@@ -269,3 +279,71 @@ def sparkline(frame: pd.DataFrame, grain: str, filters: Filters, span: tuple[dat
     full = set(covered.loc[covered["status"] == "complete", "period"])
     rows = frame[frame["period"].isin(full) & ~frame["small"].astype(bool) & frame["value"].notna()]
     return [float(v) for v in rows.sort_values("period")["value"]]
+
+
+# --- annotations: events a leader named, and a test across each ---------------------------------
+
+ANNOTATION_COLUMNS = ["annotation_id", "metric", "day", "label", "author", "created_at"]
+ACROSS_DAYS = 28  # the before/after windows around an annotation: four weeks each
+MIN_ACROSS_DAYS = 7  # an event closer than a week to the data's edge is not tested yet
+
+
+def annotations(backend: ibis.BaseBackend, key: str | None, filters: Filters) -> pd.DataFrame:
+    """The annotations of metric `key` (and those on every metric) whose day falls in the filters' dates."""
+    if "annotations" not in backend.list_tables():
+        return pd.DataFrame(columns=ANNOTATION_COLUMNS)
+    notes = backend.table("annotations")
+    on_metric = notes.metric.isnull() if key is None else (notes.metric.isnull() | (notes.metric == key))
+    chosen = notes.filter(on_metric & (notes.day >= filters.start) & (notes.day <= filters.end))
+    frame = chosen.select(*ANNOTATION_COLUMNS).order_by(["day", "annotation_id"]).to_pandas()
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+def label_periods(frame: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
+    """The trend frame with an `annotation` column: the labels of the annotations inside each period
+    (so a CSV of the chart carries them beside the figures)."""
+    if frame.empty or notes.empty or "period_end" not in frame:
+        return frame
+    days = pd.to_datetime(notes["day"])
+
+    def labels(row) -> str:
+        inside = notes[(days >= row.period) & (days <= row.period_end)]
+        return "; ".join(f"{n.label} ({n.day:%d %b})" for n in inside.itertuples())
+
+    return frame.assign(annotation=[labels(r) for r in frame.itertuples()])
+
+
+@dataclass(frozen=True)
+class Across:
+    """A metric in equal windows before and after an annotation's day, tested (metrics.summary does the test)."""
+
+    note: dict
+    days: int  # length of each window; 0 when the event is too close to the data's edge to test
+    summary: metrics.Summary | None
+
+
+def across_annotation(
+    backend: ibis.BaseBackend, key: str, filters: Filters, day: date, window: int = ACROSS_DAYS
+) -> Across:
+    """The metric in the `window` days from `day` against the `window` days before it, on the same filters
+    (except dates); shorter windows when the data ends or starts sooner, untested under MIN_ACROSS_DAYS."""
+    span = metrics.data_range(backend)
+    if span is None:
+        return Across({}, 0, None)
+    first, last = span
+    days = min(window, (last - day).days + 1, (day - first).days)
+    if days < MIN_ACROSS_DAYS:
+        return Across({}, max(days, 0), None)
+    after = replace(filters, start=day, end=day + timedelta(days=days - 1))
+    return Across({}, days, metrics.summary(backend, key, after))
+
+
+def across_annotations(backend: ibis.BaseBackend, key: str, filters: Filters) -> list[Across]:
+    """A before/after test across every annotation of the metric in the period, in date order."""
+    notes = annotations(backend, key, filters)
+    found = []
+    for note in notes.to_dict("records"):
+        result = across_annotation(backend, key, filters, note["day"])
+        found.append(replace(result, note=note))
+    return found

@@ -48,6 +48,15 @@ DAYS = Unit("days", "days", 86400.0)
 DURATIONS = (SECONDS, MINUTES, HOURS, DAYS)
 
 CHURN_KEYS = ("churn_rate", "retention_rate")
+FIELD_LABELS = {
+    "segment": "Segment",
+    "region": "Region",
+    "plan": "Plan",
+    "channel": "Channel",
+    "journey_stage": "Journey stage",
+    "touchpoint": "Touchpoint",
+}
+ATTRIBUTE_PREFIX = "attr."  # as in cx.analysis.filters: an attribute a customers file brought
 GRAIN_ADJECTIVE = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly"}
 DASH = "–"  # shown for no data: unknown, never 0
 
@@ -227,7 +236,7 @@ def plotly_format(metric: MetricLike, unit: Unit | None = None) -> str:
         return ",.1f"
     if metric.unit == "$":
         return ",.0f"
-    return f",.{max(unit.decimals or 0, 1) if metric.unit in ('%', 'pts') else unit.decimals or 0}f"
+    return f",.{max(unit.decimals or 0, 1) if metric.unit == '%' else unit.decimals or 0}f"
 
 
 def suffix(metric: MetricLike, unit: Unit | None = None) -> str:
@@ -257,10 +266,26 @@ def display_table(
     unit = unit or unit_for(metric, frame["value"] if "value" in frame else None)
     title = column(metric, unit, days, grain)
     out = frame.copy()
-    names = {"value": title, "ci_low": f"{title} 95% low", "ci_high": f"{title} 95% high", "p90": f"{title} p90"}
+    names = {
+        "value": title,
+        "ci_low": f"{title} 95% low",
+        "ci_high": f"{title} 95% high",
+        "p90": f"{title} p90",
+        "rest_value": f"{title}, the rest",
+        "recent_level": f"{title}, recent level",
+    }
     if metric.unit == "s":
         names["p90"] = title.replace("median", "90th percentile")
     for name in columns:
         if name in out:
             out[name] = convert(metric, out[name], unit)
     return out.rename(columns={k: v for k, v in names.items() if k in columns and k in out})
+
+
+def field_label(name: str) -> str:
+    """A field or attribute as people name it: 'journey_stage' → 'Journey stage', 'attr.acquisition_channel' →
+    'Acquisition channel', 'attr.Contract' → 'Contract' (a file's own header keeps its spelling)."""
+    if name.startswith(ATTRIBUTE_PREFIX):
+        bare = name.removeprefix(ATTRIBUTE_PREFIX)
+        return bare.replace("_", " ").capitalize() if bare.islower() or "_" in bare else bare
+    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())

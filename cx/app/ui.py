@@ -68,14 +68,15 @@ CSS = """
                                                              line-height: 1.3; }
   [class*="st-key-cx_headline_"] [data-testid="stMarkdown"] p { font-size: 1.25rem; font-weight: 600;
                                                                 margin: 0.2rem 0 0.4rem 0; }
+  /* A phone: the app's top bar (sidebar button) would cover the page title. */
+  @media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; } }
 </style>
 """
 
 
 def label(field_name: str) -> str:
-    if field_name.startswith(ATTRIBUTE_PREFIX):
-        return field_name.removeprefix(ATTRIBUTE_PREFIX)
-    return FIELD_LABELS.get(field_name, field_name.replace("_", " ").capitalize())
+    """'Journey stage', 'Acquisition channel', 'Contract' (cx.analysis.units.field_label)."""
+    return units.field_label(field_name)
 
 
 # --- cached queries ----------------------------------------------------------------------------
@@ -465,6 +466,7 @@ def drill(new: Filters, **page_params: str | list[str] | None) -> None:
     if new == current:
         return
     set_filters(new, **page_params)
+    forget_selections()
     st.rerun()
 
 
@@ -479,3 +481,16 @@ def comments_link(filters: Filters, label: str = "The comments behind this", **v
     """
     params = {**filters.to_query_params(), **{k: v for k, v in view.items() if v}}
     st.page_link(COMMENTS_PAGE, label=md(label), icon=":material/forum:", query_params=params)
+
+
+DRILLS_KEY = "cx_drills"  # how many drill-downs (and backs) this session made: part of every drillable chart's key
+
+
+def forget_selections() -> None:
+    """After a drill or a back, clicked charts start unselected (a kept selection would drill again)."""
+    st.session_state[DRILLS_KEY] = st.session_state.get(DRILLS_KEY, 0) + 1
+
+
+def chart_key(name: str) -> str:
+    """The key of a chart that drills on click: new after each drill, so an old selection never lingers."""
+    return f"{name}_{st.session_state.get(DRILLS_KEY, 0)}"

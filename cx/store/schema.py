@@ -308,7 +308,20 @@ MIGRATIONS: list[list[str]] = [
             version     JSON                -- customers: that import's own values and attributes, to hand on
         )""",
     ],
-    # 7: mappings a user saved under a name, proposed again for a file with the same headers.
+    # 7: a leader's note on a trend ("new billing system live"): a day, a label, who wrote it and when.
+    # metric NULL = shown on every metric's charts.
+    [
+        "CREATE SEQUENCE annotation_id_seq START 1",
+        """CREATE TABLE annotations (
+            annotation_id  BIGINT PRIMARY KEY DEFAULT nextval('annotation_id_seq'),
+            metric         VARCHAR,                -- a metric key (cx.analysis.metrics), NULL = every metric
+            day            DATE NOT NULL,
+            label          VARCHAR NOT NULL,
+            author         VARCHAR NOT NULL,
+            created_at     TIMESTAMP NOT NULL
+        )""",
+    ],
+    # 8: mappings a user saved under a name, proposed again for a file with the same headers.
     [
         """CREATE TABLE saved_mappings (
             name         VARCHAR PRIMARY KEY,

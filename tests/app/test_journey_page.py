@@ -70,16 +70,18 @@ def chart_keys(at: AppTest) -> list[str]:
 def test_journey_page_shows_every_section_with_a_headline_and_a_chart(app_db):
     at = journey_page()
     assert not at.exception
-    for key in ("pain_points_chart", "volume_satisfaction_chart", "flow_chart", "channel_chart", "outcome_nps_chart"):
-        assert any(chart_id.endswith(key) for chart_id in chart_keys(at)), key
+    for key in ("pain_points_chart_csat", "volume_chart", "flow_chart", "channel_chart", "outcome_nps_chart"):
+        assert any(key in chart_id for chart_id in chart_keys(at)), key
     assert [h.value for h in at.subheader] == [
         "Pain points", "Flow through the journey", "Channel consistency", "Experience → outcome"
     ]  # fmt: skip
     text = " ".join(headlines(at))
     # Billing inquiry: 20 Enterprise answers of 5 and 20 SMB answers of 1 -> 50.0% of 40.
-    assert "Billing inquiry has the lowest CSAT (50.0%, n = 40)" in text
-    # 20 detractors and 20 promoters: below the minimum sample, so no churn gap is claimed.
-    assert "Too few customers in Detractors or Promoters with 90 days of follow-up to compare." in text
+    assert "Billing inquiry has the lowest CSAT (50%, n = 40)" in text
+    # The 20 detractors are all SMB, the 20 promoters all Enterprise: no like-with-like pair, so no gap is claimed.
+    assert (
+        "Too few customers in Detractors and Promoters of the same segment and plan with 90 days of follow-up"
+    ) in text
     assert len(at.get("download_button")) >= 5
 
 
@@ -101,7 +103,7 @@ def test_recent_periods_borrow_the_latest_period_with_a_complete_follow_up(app_d
 def test_flow_can_be_split_by_segment_from_the_url(app_db):
     at = journey_page(flow_by="segment")
     assert not at.exception
-    spec = next(c.proto.spec for c in at.get("plotly_chart") if c.proto.id.endswith("flow_chart"))
+    spec = next(c.proto.spec for c in at.get("plotly_chart") if "flow_chart" in c.proto.id)
     assert '"name":"SMB"' in spec and '"name":"Enterprise"' in spec
     assert at.query_params["flow_by"] == ["segment"] or at.query_params["flow_by"] == "segment"
 
@@ -109,4 +111,30 @@ def test_flow_can_be_split_by_segment_from_the_url(app_db):
 def test_the_page_says_so_when_the_period_has_no_interactions(app_db):
     at = journey_page(**{"from": "2024-01-01", "to": "2024-01-31"})
     assert not at.exception
-    assert any("No interactions with a touchpoint" in i.value for i in at.info)
+    assert any("No survey answer in this period names a touchpoint" in i.value for i in at.info)
+    assert not at.get("plotly_chart")  # nothing to draw: sentences only, never empty axes
+
+
+def test_a_touchpoint_drill_shows_it_against_the_other_touchpoints(app_db):
+    at = journey_page(touchpoint="Billing inquiry")
+    assert not at.exception
+    text = " ".join(headlines(at))
+    # Billing inquiry 20 of 40 (50%) against Checkout and Web app 80 of 80 (100%).
+    assert "Billing inquiry: CSAT 50% (n = 40) vs 100% for the other touchpoints, significantly lower" in text
+    assert "Pain points" not in [h.value for h in at.subheader]  # not a ranking of one
+    trend = next(c.proto.spec for c in at.get("plotly_chart") if "focus_trend_chart" in c.proto.id)
+    assert '"name":"Billing inquiry"' in trend and '"name":"Other touchpoints"' in trend
+
+    back = next(b for b in at.button if b.label == "All touchpoints")
+    back.click().run()
+    assert not at.exception
+    assert "touchpoint" not in at.query_params
+    assert "Pain points" in [h.value for h in at.subheader]
+
+
+def test_the_touchpoint_table_gives_times_in_minutes_as_the_tiles_do(app_db):
+    at = journey_page()
+    table = next(d.value for d in at.dataframe if "touchpoint" in d.value.columns)
+    assert "response_median_s" not in table.columns
+    minutes = dict(zip(table["touchpoint"], table["First response (median, minutes)"], strict=True))
+    assert minutes == {"Checkout": 1.0, "Web app": 2.0, "Billing inquiry": 3.0}  # 60, 120 and 180 seconds

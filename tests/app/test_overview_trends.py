@@ -125,28 +125,10 @@ def test_while_an_import_holds_the_database_the_page_says_so(demo_db, tmp_path, 
     assert any("An import is writing to the database" in w.value for w in at.warning)
 
 
-def one_day_last_week_db(tmp_path):
-    """40 NPS answers a week, spread over its days, from Mon 31 Aug to Sun 29 Nov 2026: NPS 25, but 50 in
-    the week of 23 Nov. Then one day, Monday 30 Nov, on which all 40 answers are detractors (NPS -100)."""
-    from datetime import datetime, timedelta
-
-    from tests.conftest import build_db
-
-    rows, monday, last = [], datetime(2026, 8, 31, 12), datetime(2026, 11, 30, 12)
-    while monday <= last:
-        scores = {
-            datetime(2026, 11, 23, 12): [10] * 25 + [8] * 10 + [3] * 5,
-            last: [0] * 40,
-        }.get(monday, [10] * 20 + [8] * 10 + [3] * 10)
-        for i, score in enumerate(scores):
-            day = monday if monday == last else monday + timedelta(days=i % 7)
-            rows.append(dict(response_id=f"{monday:%m%d}-{i}", responded_at=day, survey="nps", score=score))
-        monday += timedelta(days=7)
-    return build_db(tmp_path / "one-day-week.duckdb", responses=rows)
-
-
 def test_a_one_day_last_week_ends_no_sparkline_and_no_headline(tmp_path, use_database):
-    use_database(one_day_last_week_db(tmp_path))
+    from tests.conftest import one_day_last_week_db
+
+    use_database(one_day_last_week_db(tmp_path / "one-day-week.duckdb"))
     at = overview()
     at.query_params.update({"from": "2026-09-02", "to": "2026-11-30"})
     at.run()

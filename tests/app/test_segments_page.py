@@ -69,7 +69,7 @@ def segments_page(**params: str) -> AppTest:
 
 
 def chart(at: AppTest, key: str) -> str:
-    return next(c.proto.spec for c in at.get("plotly_chart") if c.proto.id.endswith(key))
+    return next(c.proto.spec for c in at.get("plotly_chart") if key in c.proto.id)
 
 
 def test_segments_page_compares_regions_on_nps_with_every_section(use_db):
@@ -79,10 +79,11 @@ def test_segments_page_compares_regions_on_nps_with_every_section(use_db):
     text = " ".join(headlines(at))
     # LATAM: 60 answers of 3 -> NPS -100; Europe: 60 answers of 10 -> +100.
     assert "LATAM is significantly worse on NPS: -100 (n = 60) vs 100 for the rest" in text
-    for key in ("segment_bars", "segment_heatmap", "segment_trend", "drivers_chart"):
+    for key in ("segment_bars", "segment_heatmap", "segment_trend", "drivers_attribute_chart"):
         assert chart(at, key)
     assert "not proof of cause" in text
-    assert len(at.get("download_button")) == 4
+    charts = len(at.get("plotly_chart"))  # the bars, the heatmap, the two groups, two lists of drivers
+    assert charts == 5 and len(at.get("download_button")) == charts  # each chart with its data
 
 
 def test_choosing_another_attribute_changes_the_comparison(use_db):
@@ -96,12 +97,16 @@ def test_choosing_another_attribute_changes_the_comparison(use_db):
     assert after != before and "Monthly" in after and "Yearly" in after
 
 
-def test_a_segment_filter_from_the_url_narrows_the_population(use_db):
+def test_a_drill_into_one_region_shows_it_against_the_other_regions(use_db):
     use_db("surveys")
     at = segments_page(by="region", metric="nps", region="Europe")
     assert not at.exception
-    # Only Europe is left: a single group, nothing to compare over time.
-    assert any("Only one region has NPS data" in i.value for i in at.info)
+    text = " ".join(headlines(at))
+    # Never Europe against itself: Europe +100 (n = 60) against LATAM's -100.
+    assert "Europe: NPS 100 (n = 60) vs -100 for the other regions, significantly higher" in text
+    assert "Every region" in [b.label for b in at.button]
+    spec = chart(at, "segment_bars")
+    assert "LATAM" in spec and "Europe" in spec
 
 
 def test_a_snapshot_file_shows_churn_by_its_own_attribute_and_says_what_is_missing(use_db):
@@ -116,4 +121,4 @@ def test_a_snapshot_file_shows_churn_by_its_own_attribute_and_says_what_is_missi
     text = " ".join(headlines(at))
     # Month-to-month: 35 of 50 churned (70.0%); Two year: 5 of 50 (10.0%).
     assert "Month-to-month is significantly worse on Churn (snapshot): 70.0%" in text
-    assert "Contract goes most with churn" in text
+    assert "Contract: Month-to-month goes with churn 60.0 pts higher than other customers" in text

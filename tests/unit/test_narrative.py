@@ -44,9 +44,10 @@ def test_a_fall_in_response_time_reads_down_in_minutes():
     previous = stats.Estimate(value=700.0, n=5_000, ci_low=680.0, ci_high=716.0)
     comparison = stats.Comparison(difference=-328.0, p_value=1e-9, significant=True, statistic=-6.1)
     summary = Summary(metric, current, previous, comparison, {"p90": 1500.0})
-    # Mood's test decides; the margin comes from the two intervals: √(12² + 18²) = 21.6 s = 0.4 min.
+    # Mood's test decides, so the sentence gives what the median is compared with (700 s = 11.7 min, shown as 12 min: above 10 a minute is precise enough), not a
+    # margin from the two intervals that could disagree with the test.
     assert narrative.tile_sentence(summary, 90) == (
-        "First response 6.2 min (median), down 5.5 min on the previous 90 days (±0.4), n = 5,000."
+        "First response 6.2 min (median), down 5.5 min on the previous 90 days (from 12 min), n = 5,000."
     )
     # The tile shows the 90th percentile beside the median; a headline says it in words.
     assert narrative.figure(summary, 90) == "First response 6.2 min (median; 90% within 25 min)"
@@ -58,7 +59,7 @@ def test_equal_medians_are_about_the_same_even_when_the_shares_differ():
     previous = stats.Estimate(value=360.0, n=900, ci_low=345.0, ci_high=375.0)
     comparison = stats.Comparison(difference=0.0, p_value=0.001, significant=True, statistic=3.3)
     text = narrative.tile_sentence(Summary(metric, current, previous, comparison, {"p90": None}), 30)
-    assert "about the same as the previous 30 days (0.0 ± 0.4 min)" in text
+    assert "about the same as the previous 30 days (6.0 min)" in text
     assert "fell" not in text and "down" not in text
 
 
@@ -182,4 +183,47 @@ def test_the_worst_group_is_named_only_when_significant():
     assert narrative.versus_rest_headline(table, CSAT, "Segment") == (
         "Consumer is significantly worse on CSAT: 68% (n = 2,104) vs 74% for the rest; "
         "Enterprise is significantly better (77%, n = 812)."
+    )
+
+
+def test_a_significant_fall_in_a_median_never_reads_as_within_its_margin():
+    # The demo's first response: 7.2 min (95% 6.1–11) against 12.2 min (95% 9.9–14.9), Mood's test p = 0.01.
+    # The intervals' margin √(2.45² + 2.5²) = 3.5 min would not agree with "down 5.0 min" for every such case:
+    # the sentence names the earlier median instead.
+    metric = METRICS["first_response_time"]
+    current = stats.Estimate(value=432.0, n=3_701, ci_low=366.0, ci_high=660.0)
+    previous = stats.Estimate(value=732.0, n=3_650, ci_low=594.0, ci_high=894.0)
+    comparison = stats.Comparison(difference=-300.0, p_value=0.01, significant=True, statistic=-2.6)
+    text = narrative.tile_sentence(Summary(metric, current, previous, comparison, {"p90": 26_280.0}), 90)
+    assert text == "First response 7.2 min (median), down 5.0 min on the previous 90 days (from 12 min), n = 3,701."
+    assert "±" not in text
+
+
+def segment_rows(*rows: tuple[str, float | None, int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"group": g, "value": v, "n": n, "small": n < stats.MIN_N, "direction": None, "basis": None}
+            for g, v, n in rows
+        ]
+    )
+
+
+def test_a_segmentation_nobody_recorded_is_not_compared_with_itself():
+    # Every answer's customer has no segment: the only group is "Unknown".
+    table = segment_rows(("Unknown", 39.3, 2_769))
+    assert narrative.versus_rest_headline(table, CSAT, "Segment", 90) == (
+        "No segment is recorded for the responses behind CSAT, so there is nothing to compare."
+    )
+    assert narrative.named_groups(table) == []
+    heat = table.assign(metric="csat")
+    assert narrative.heatmap_headline(heat, "Segment", {}) == (
+        "No segment is recorded in this data, so there is nothing to compare."
+    )
+
+
+def test_one_named_segment_beside_unknown_is_said_to_have_nothing_to_compare():
+    heat = segment_rows(("SMB", 40.0, 120), ("Unknown", 38.0, 900)).assign(metric="csat")
+    assert narrative.named_groups(heat) == ["SMB"]
+    assert narrative.heatmap_headline(heat, "Segment", {}) == (
+        "Only one segment is recorded in this data (SMB): nothing to compare."
     )

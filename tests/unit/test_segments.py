@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from cx.analysis import metrics, segments, stats
+from cx.analysis import metrics, narrative, segments, stats
 from cx.analysis.filters import Filters
 from cx.store import db
 from tests.conftest import build_db
@@ -94,26 +94,36 @@ def test_heatmap_cells_say_n_too_small_instead_of_a_number():
     ]  # fmt: skip
     frame = segments.heatmap_table(parts)
     assert frame["text"].tolist() == ["40%", "n too small"]
-    assert (
-        segments.heatmap_headline(frame, "Segment")
-        == "Big is significantly worse than the rest on 1 of the metrics: CSAT."
+    assert narrative.heatmap_headline(frame, "Segment", {"csat": "CSAT"}) == (
+        "Big is significantly worse than the rest on 1 metric: CSAT."
     )
 
 
-def test_correlation_and_variance_between_groups_from_sums():
-    x, y = [1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 5.0, 9.0]
-    r = segments.correlation(4, sum(x), sum(y), sum(v * v for v in x), sum(v * v for v in y), sum(a * b for a, b in zip(x, y, strict=True)))  # fmt: skip
-    # Sxy = Σxy - ΣxΣy/n = 61 - 50 = 11; Sxx = 30 - 25 = 5; Syy = 126 - 100 = 26; r = 11 / sqrt(5 · 26).
-    assert r == pytest.approx(11 / (5 * 26) ** 0.5)
-    groups = pd.DataFrame({"n": [2, 2], "total": [2.0, 10.0], "total_sq": [4.0, 52.0]})  # y = [0, 2] and [4, 6]
-    epsilon_sq, p_value, n = segments.between_groups(groups)
-    # SS_between = 2·(1-3)² + 2·(5-3)² = 16; SS_within = 2 + 2 = 4; epsilon² = (16 - 1·4/2) / 20 = 0.7.
-    assert (epsilon_sq, n) == (pytest.approx(0.7), 4)
-    # F = 16 / (4 / 2) = 8 on (1, 2) df, i.e. t = √8 on 2 df, whose two-sided p is 1 - t / √(t² + 2).
-    assert p_value == pytest.approx(1 - (8 / 10) ** 0.5)
+def test_a_driver_is_an_effect_with_its_interval_and_ranks_on_its_lower_bound():
+    # Customers satisfied at Billing (100 of them, NPS 40: 50 promoters, 10 detractors) against those who
+    # were not (100, NPS 0: 30/30). A tiny touchpoint with a larger effect (NPS +60 on 10 vs 10) ranks below it.
+    touchpoints = pd.DataFrame(
+        {"touchpoint": ["Billing", "Billing", "Tiny", "Tiny"], "satisfied": [True, False, True, False],
+         "n": [100, 100, 10, 10], "promoters": [50, 30, 8, 2], "detractors": [10, 30, 2, 2], "churned": [0] * 4}
+    )  # fmt: skip
+    levels = pd.DataFrame(
+        {"attribute": ["plan", "plan"], "value": ["Premium", "Basic"], "n": [80, 120], "promoters": [40, 40],
+         "detractors": [8, 32], "churned": [0, 0]}
+    )  # fmt: skip
+    table = segments.drivers_table(touchpoints, levels, "nps", min_n=5)
+    billing = table.iloc[0]
+    # Difference 40 points; SE √((0.6 − 0.4²)/100 + (0.6 − 0²)/100) = √0.0104 = 0.102 → ±1.96 × 10.2 = ±20.0.
+    assert (billing.driver, billing.effect, billing.direction) == ("Billing", pytest.approx(40.0), "↑")
+    assert (billing.ci_low, billing.ci_high) == (pytest.approx(20.01, abs=0.01), pytest.approx(59.99, abs=0.01))
+    assert table.iloc[1].driver == "Tiny"  # +60, but its interval reaches much closer to zero
+    premium = table[table["kind"] == "attribute"].iloc[0]
+    # Premium NPS 40 (40/32/8 of 80) vs Basic 6.7 (40/48/32 of 120): +33 points; each value against the rest.
+    assert (premium.label, premium.effect) == ("Plan: Premium", pytest.approx(100 * 32 / 80 - 100 * 8 / 120))
+    assert len(table[table["kind"] == "attribute"]) == 1  # one line per attribute, its strongest value
 
 
-def test_key_drivers_rank_the_attribute_that_separates_churners_first(db_file):
+def test_key_drivers_find_the_attribute_that_separates_churners(db_file):
+    # 60 customers, 24 churned: 24 of the 30 on a Monthly contract (80%), none of the 30 Yearly ones.
     customers = [{"customer_id": f"C{i}", "churned": i % 10 < 4, "region": "EU" if i % 2 else "US"} for i in range(60)]
     contract = [
         {"customer_id": f"C{i}", "attribute": "Contract", "value": "Monthly" if i % 10 < 5 else "Yearly"}
@@ -122,11 +132,23 @@ def test_key_drivers_rank_the_attribute_that_separates_churners_first(db_file):
     build_db(db_file, customers=customers, attributes=contract)
     with db.reading(db_file) as backend:
         table = segments.drivers(backend, PERIOD, target="churn")
-    top = table.iloc[0]
-    assert (top.driver, top.kind, top.n, bool(top.significant)) == ("attr.Contract", "Customer attribute", 60, True)
-    assert "region" in set(table["driver"])
-    assert segments.drivers_headline(table, "churn").startswith("Contract goes most with churn")
-    assert "not proof of cause" in segments.drivers_headline(table, "churn")
+    top = table[table["kind"] == "attribute"].iloc[0]
+    assert (top.driver, top.label, top.n_in, top.n_out, bool(top.significant)) == (
+        "attr.Contract",
+        "Contract: Monthly",
+        30,
+        30,
+        True,
+    )
+    # +80 points; unpooled 95% half-width 1.96 × √(0.8 · 0.2 / 30) = 14.3 points.
+    assert top.effect == pytest.approx(80.0)
+    assert (top.ci_low, top.ci_high) == (pytest.approx(65.69, abs=0.01), pytest.approx(94.31, abs=0.01))
+    region = table[table["driver"] == "region"].iloc[0]
+    assert not region.significant  # EU and US churn alike
+    assert narrative.drivers_headline(table, "churn") == (
+        "Contract: Monthly goes with churn 80.0 pts higher than other customers (95% range 65.7–94.3, n = 30 vs 30) "
+        "— a correlation, not proof of cause."
+    )
 
 
 def test_two_segments_over_time_keeps_only_the_two_chosen(db_file):
@@ -144,19 +166,25 @@ def test_two_segments_over_time_keeps_only_the_two_chosen(db_file):
     assert metrics.METRICS["csat"].format(frame["value"].iloc[0]) == "100%"
 
 
-def test_the_two_segment_headline_counts_the_periods_each_was_ahead():
+def test_two_segments_are_tested_against_each_other_over_the_whole_period():
     frame = pd.DataFrame(
         {
-            "period": pd.to_datetime(
-                ["2026-01-01", "2026-01-01", "2026-02-01", "2026-02-01", "2026-03-01", "2026-03-01"]
-            ),
-            "group": ["Europe", "LATAM"] * 3,
-            "value": [40.0, 10.0, 35.0, 20.0, 30.0, 50.0],
-            "small": [False, False, False, False, False, True],  # LATAM's March is too small to count
+            "period": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-02-01", "2026-02-01"]),
+            "group": ["Europe", "LATAM"] * 2,
+            "value": [40.0, 10.0, 35.0, 20.0],
+            "complete": [True, True, True, True],
         }
     )
-    text = segments.two_over_time_headline(frame, metrics.METRICS["nps"], ("Europe", "LATAM"), "month")
-    assert (
-        text
-        == "Europe was ahead of LATAM on NPS in 2 of 2 months with enough answers; latest (Feb 2026): Europe 35, LATAM 20."
+    # Europe 60/30/30 of 120 (NPS 25) vs LATAM 30/30/60 of 120 (NPS -25): 50 points, SE √(2 · 0.6875/120) = 10.7,
+    # so ±1.96 × 10.7 = ±21 points.
+    europe, latam = stats.nps(60, 30, 30), stats.nps(30, 30, 60)
+    test = stats.compare_nps(europe, latam)
+    frame.attrs["pair"] = {
+        "first": 25.0, "second": -25.0, "first_n": 120, "second_n": 120, "difference": test.difference,
+        "margin": narrative.margin(test), "significant": test.significant, "p_value": test.p_value,
+    }  # fmt: skip
+    text = narrative.two_groups_headline(frame, metrics.METRICS["nps"], ("Europe", "LATAM"), "month", 59)
+    assert text == (
+        "Over these 59 days Europe's NPS is significantly higher than LATAM's: 25 (n = 120) against -25 (n = 120), "
+        "+50 ± 21 pts. Latest full month (Feb 2026): Europe 35, LATAM 20."
     )
