@@ -366,13 +366,19 @@ def _save_form(upload, plan: ingest.ImportPlan, kind: str) -> None:
         return
     with st.popover("Save this mapping…", icon=":material/bookmark_add:"):
         st.caption("A file with the same headers gets it proposed automatically.")
-        name = st.text_input("Name", key=_key(upload, "save_name"), placeholder="e.g. Monthly NPS export")
-        if st.button("Save mapping", key=_key(upload, "save"), disabled=not name.strip()):
+        # A form, so Enter in the name saves instead of only rerunning the page (which closes the popover).
+        with st.form(key=_key(upload, "save_form"), border=False):
+            name = st.text_input("Name", key=_key(upload, "save_name"), placeholder="e.g. Monthly NPS export")
+            submitted = st.form_submit_button("Save mapping")
+        if submitted and not name.strip():
+            st.warning("Give the mapping a name first.")
+        elif submitted:
             person = auth.require("editor", "saving a mapping")
             save_mapping(name, plan.headers, plan.full_mapping(), db.db_path(), kind=kind or None,
                          date_order=st.session_state.get(_key(upload, "dates")) or None,
                          saved_by=auth.actor(person).who)  # fmt: skip
-            st.success(f"Saved as “{md(name.strip())}”.", icon=":material/bookmark:")
+            # A toast, not a message in the popover: the rerun that saved has closed the popover.
+            st.toast(f"Saved as “{md(name.strip())}”.", icon=":material/bookmark:")
 
 
 def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, overrides: dict[str, str], use_saved: bool,
