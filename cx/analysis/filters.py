@@ -2,7 +2,8 @@
 
 A link is the whole state of a view, so everything a user chose lives in the
 query string: `?from=2026-01-01&to=2026-03-31&segment=SMB&segment=Enterprise`.
-Customer attributes that a file brought are filtered as `attr.Contract=Two year`.
+Customer attributes that a file brought are filtered as `attr.Contract=Two year`;
+the question a survey answer answers as `question=How likely…` (responses only).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import ibis.expr.types as ir
 
 CUSTOMER_FIELDS = ("segment", "region", "plan")
 EVENT_FIELDS = ("channel", "journey_stage", "touchpoint")
-FILTER_FIELDS = CUSTOMER_FIELDS + ("channel", "journey_stage")  # shown in the sidebar
+RESPONSE_FIELDS = ("question",)  # the question a survey answer answers: only responses have one
+FILTER_FIELDS = CUSTOMER_FIELDS + ("channel", "journey_stage", "question")  # shown in the sidebar
 ATTRIBUTE_PREFIX = "attr."
 DEFAULT_DAYS = 90
 # The dates a view may cover. A link or a command line asking for year 1 or 9999 is clamped to
@@ -127,6 +129,10 @@ class Filters:
     def event_filters(self) -> dict[str, tuple[str, ...]]:
         return {k: v for k, v in self.where if k in EVENT_FIELDS}
 
+    @property
+    def response_filters(self) -> dict[str, tuple[str, ...]]:
+        return {k: v for k, v in self.where if k in RESPONSE_FIELDS}
+
     def describe(self) -> str:
         """Plain words for captions and exports: 'Segment: SMB · Region: Europe'."""
         parts = []
@@ -155,7 +161,7 @@ class Filters:
         where = {
             clean_value(name): [clean_value(v) for v in _as_list(value)[:MAX_VALUES]]
             for name, value in params.items()
-            if name in CUSTOMER_FIELDS + EVENT_FIELDS or name.startswith(ATTRIBUTE_PREFIX)
+            if name in CUSTOMER_FIELDS + EVENT_FIELDS + RESPONSE_FIELDS or name.startswith(ATTRIBUTE_PREFIX)
         }
         return cls(start=start, end=end).with_values(**where)
 
@@ -218,10 +224,52 @@ def _events(backend: ibis.BaseBackend, name: str, time_column: str, filters: Fil
     return table
 
 
-def responses(backend: ibis.BaseBackend, filters: Filters, survey: str | None = None, dated: bool = True) -> ir.Table:
-    """Survey responses in the period matching every filter; optionally one survey only."""
+def responses(
+    backend: ibis.BaseBackend,
+    filters: Filters,
+    survey: str | None = None,
+    dated: bool = True,
+    per: tuple[str, ...] = (),
+) -> ir.Table:
+    """Survey responses in the period matching every filter; optionally one survey only.
+
+    Two questions on one scale are never pooled: unless the filters choose questions, only the
+    question with the most answers counts in each survey, and in each group of the `per` columns
+    (a figure per touchpoint takes each touchpoint's own question)."""
     table = _events(backend, "responses", "responded_at", filters, dated)
-    return table if survey is None else table.filter(table.survey == survey)
+    for name, values in filters.response_filters.items():
+        table = table.filter(table[name].isin(values))
+    if survey is not None:
+        table = table.filter(table.survey == survey)
+    if filters.values("question") or "question" in per:
+        return table
+    # An answer whose question is unknown (a column named just "NPS") counts with the headline question.
+    return table.filter(
+        table.question.isnull() | _question_key(table, per).isin(_headline_questions(backend, filters, per))
+    )
+
+
+def _group_key(table: ir.Table, per: tuple[str, ...]) -> ir.StringValue:
+    parts = [table.survey] + [table[name].cast("string").fill_null("") for name in per]
+    return ibis.literal("\x1f").join(parts)
+
+
+def _question_key(table: ir.Table, per: tuple[str, ...]) -> ir.StringValue:
+    return _group_key(table, per) + "\x1e" + table.question.fill_null("")
+
+
+def _headline_questions(backend: ibis.BaseBackend, filters: Filters, per: tuple[str, ...]) -> ir.Column:
+    """Per survey (and group), the key of the question with the most answers in the filters' scope, any period.
+
+    Any period, so that a period and the one before it speak of the same question."""
+    scope = _events(backend, "responses", "responded_at", filters, dated=False)
+    scope = scope.filter(scope.question.notnull())
+    scope = scope.mutate(_group=_group_key(scope, per), _question=scope.question.fill_null(""))
+    counts = scope.group_by(["_group", "_question"]).aggregate(_n=scope.count())
+    order = ibis.window(group_by="_group", order_by=[ibis.desc("_n"), "_question"])
+    ranked = counts.mutate(_rank=ibis.row_number().over(order))
+    top = ranked.filter(ranked._rank == 0)
+    return (top._group + "\x1e" + top._question).name("_key")
 
 
 def interactions(backend: ibis.BaseBackend, filters: Filters, dated: bool = True) -> ir.Table:

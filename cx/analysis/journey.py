@@ -42,7 +42,8 @@ def _customer_scope(filters: Filters) -> Filters:
 
 
 def _csat_counts(backend: ibis.BaseBackend, filters: Filters, keys: list[str]) -> pd.DataFrame:
-    answers = flt.responses(backend, filters, survey="csat")
+    # Per touchpoint: a wide survey asks one question per touchpoint, each its own figure.
+    answers = flt.responses(backend, filters, survey="csat", per=("touchpoint",))
     answers = answers.filter(answers.touchpoint.notnull())
     score = answers.score.cast("float64")
     return (

@@ -103,6 +103,16 @@ METRICS: dict[str, Metric] = {
             decimals=2,
         ),
         Metric(
+            "rating10",
+            "Rating (1–10)",
+            "score",
+            True,
+            "Mean answer to a 1–10 rating question that is not about recommending (a 1–10 'recommend' "
+            "question counts as NPS), with a 95% interval; kept apart from NPS, CSAT and CES.",
+            "responses",
+            decimals=2,
+        ),
+        Metric(
             "churn_rate",
             "Churn rate",
             "%",
@@ -332,11 +342,11 @@ def estimate(key: str, row: dict) -> tuple[stats.Estimate, dict]:
     if key == "csat":
         n = int(row["n"])
         return stats.proportion(int(row["top2"]), n), {"mean": row["total"] / n if n else None}
-    if key == "ces":
+    if key in ("ces", "rating10"):
         n = int(row["n"])
         mean = row["total"] / n if n else None
         result = stats.mean_estimate(mean, _sd(row["total"], row["total_sq"], n), n)
-        return result, {"easy_share": 100 * row["easy"] / n if n else None}
+        return result, ({"easy_share": 100 * row["easy"] / n if n else None} if key == "ces" else {})
     if key in ("churn_rate", "retention_rate"):
         churn = stats.proportion(int(row["churned"]), int(row["customers"]))
         extra = {"churned": int(row["churned"]), "customers": int(row["customers"])}
@@ -384,8 +394,8 @@ def compare(key: str, a: dict, b: dict) -> stats.Comparison:
         return result
     if key == "response_within_target":
         return stats.compare_proportions(int(a["within_target"]), int(a["n"]), int(b["within_target"]), int(b["n"]))
-    if key in ("ces", "clv_observed"):
-        n_col = "n" if key == "ces" else "customers"
+    if key in ("ces", "rating10", "clv_observed"):
+        n_col = "customers" if key == "clv_observed" else "n"
         na, nb = int(a[n_col]), int(b[n_col])
         if not na or not nb:
             return stats.NO_COMPARISON
@@ -471,9 +481,11 @@ def _group_column(
     return joined.mutate(group=joined.dimension.cast("string").fill_null(UNKNOWN)).drop("lookup_id", "dimension")
 
 
-def _responses_source(backend: ibis.BaseBackend, key: str, filters: Filters) -> ir.Table:
+def _responses_source(backend: ibis.BaseBackend, key: str, filters: Filters, by: str | None = None) -> ir.Table:
     survey = "nps" if key.startswith("nps") else key
-    table = flt.responses(backend, filters, survey=survey)
+    # Split by an answer's own column, each group keeps its own question (one per touchpoint, say).
+    per = (by,) if by in flt.EVENT_FIELDS + flt.RESPONSE_FIELDS else ()
+    table = flt.responses(backend, filters, survey=survey, per=per)
     if key == "nps_customers":
         latest = ibis.window(group_by="customer_id", order_by=ibis.desc("responded_at"))
         table = table.filter(table.customer_id.notnull())
@@ -510,7 +522,7 @@ def sufficient_stats(
         )
     )
     if metric.source == "responses":
-        table = _group_column(backend, _responses_source(backend, key, filters), by)
+        table = _group_column(backend, _responses_source(backend, key, filters, by), by)
         table = table.mutate(
             period=table.responded_at.truncate(GRAINS[grain]) if grain else ibis.literal(periods.period[0])
         )
@@ -745,6 +757,8 @@ def field_values(backend: ibis.BaseBackend, field: str, limit: int = 200) -> lis
     if field.startswith(flt.ATTRIBUTE_PREFIX):
         t = backend.table("customer_attributes")
         t = t.filter(t.attribute == field.removeprefix(flt.ATTRIBUTE_PREFIX)).select(value="value")
+    elif field in flt.RESPONSE_FIELDS:
+        t = backend.table("responses").select(value=field)
     elif field in flt.CUSTOMER_FIELDS:
         t = backend.table("customers").select(value=field)
     else:
@@ -760,6 +774,8 @@ def split_options(backend: ibis.BaseBackend, key: str) -> list[str]:
     options = list(flt.CUSTOMER_FIELDS)
     if METRICS[key].source != "customers":
         options += list(flt.EVENT_FIELDS)
+    if METRICS[key].source == "responses":
+        options += list(flt.RESPONSE_FIELDS)
     return options + [flt.ATTRIBUTE_PREFIX + name for name in attribute_names(backend)]
 
 

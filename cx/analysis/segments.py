@@ -303,7 +303,7 @@ def drivers(backend: ibis.BaseBackend, filters: Filters, target: str = "nps", mi
     large effect from few customers does not outrank a solid one.
     """
     outcome = _outcome_per_customer(backend, filters, target)
-    answers = flt.responses(backend, filters, survey="csat")
+    answers = flt.responses(backend, filters, survey="csat", per=("touchpoint",))  # each touchpoint its own question
     answers = answers.filter(answers.customer_id.notnull() & answers.touchpoint.notnull())
     rated = answers.group_by(["customer_id", "touchpoint"]).aggregate(mean=answers.score.cast("float64").mean())
     rated = rated.mutate(satisfied=rated["mean"] >= 4).join(outcome, "customer_id")

@@ -1,6 +1,8 @@
-"""The Data page's widgets: one uploaded file's plan, mapping editor, validation report and import; the history.
+"""The Data page's widgets: one uploaded file's plan, mapping table, figures, checks and import; the history.
 
 The engine is cx.ingest; this module only shows its answers and collects the user's corrections.
+The mapping table is always shown and every row can be changed, whatever the analysis found:
+a problem sits beside the row it concerns, so the fix is on the same line.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from cx.app import auth
 from cx.app.safe import md
 from cx.ingest import mapping as fields
 from cx.ingest import validate, worker
+from cx.ingest.plan import ATTRIBUTE
+from cx.ingest.saved import save_mapping
 from cx.reports import exports
 from cx.store import db
 
@@ -30,9 +34,39 @@ KINDS = {
     "interactions": "Interactions",
     "responses": "Survey responses",
 }
-KEEP = "(keep as attribute)"
 IGNORE = "ignore"
 MAX_UPLOAD_MB = int(os.environ.get("CX_MAX_UPLOAD_MB", "200"))
+FIELD_LABELS = {
+    IGNORE: "not stored",
+    ATTRIBUTE: "customer attribute (to filter and segment by)",
+    "customer_id": "customer id",
+    "name": "customer name",
+    "segment": "segment",
+    "region": "region",
+    "plan": "plan",
+    "signup_date": "signup date",
+    "churn_date": "churn date",
+    "churned": "churned (yes/no)",
+    "interaction_id": "interaction / ticket id",
+    "occurred_at": "when it happened",
+    "channel": "channel",
+    "journey_stage": "journey stage",
+    "touchpoint": "touchpoint",
+    "outcome": "outcome / status",
+    "response_time_s": "first response time",
+    "resolution_time_s": "resolution time",
+    "revenue": "revenue",
+    "response_id": "survey response id",
+    "responded_at": "when answered",
+    "survey": "survey name (per row)",
+    "score": "score (scale of the row's survey)",
+    "nps_score": "NPS score (0–10)",
+    "csat_score": "CSAT score (1–5)",
+    "ces_score": "CES score (1–7)",
+    "rating10_score": "rating (1–10)",
+    "comment": "comment",
+}
+SHOWN_COLUMNS = 12  # more columns than this that are not stored go in a collapsed list
 
 
 # Analyses shared by every session (an upload's plan depends only on the file, the choices and the data),
@@ -47,7 +81,7 @@ def _analyse(upload, content: bytes, digest: str, options: dict) -> ingest.Impor
     """The plan for this upload and these choices: cached, or analysed now with a Cancel button beside it.
 
     None when the user cancelled (the page then offers to analyse again)."""
-    key = (digest, upload.name, json.dumps(options, sort_keys=True), str(db.db_path()), db.data_version())
+    key = (digest, upload.name, json.dumps(options, sort_keys=True, default=str), str(db.db_path()), db.data_version())
     with _PLANS_LOCK:
         if key in _PLANS:
             _PLANS.move_to_end(key)
@@ -89,24 +123,28 @@ def file_section(upload) -> None:
     """Everything about one uploaded file, from what we detected to the import result."""
     content = upload.getvalue()
     digest = hashlib.sha256(content).hexdigest()
+    state = st.session_state
     name = md(upload.name)  # a file name is the sender's text, never markup
     st.subheader(name)
     if len(content) > MAX_UPLOAD_MB * 1024 * 1024:
         st.error(
-            f"{name} is {len(content) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB. "
+            f"{md(upload.name)} is {len(content) / 1e6:.0f} MB; the limit is {MAX_UPLOAD_MB} MB. "
             "Import it from the command line: `python -m cx import FILE`"
         )
         return
-    choose_kind, choose_sheet, choose_dates = st.columns(3)
+    choose_kind, choose_sheet, choose_date = st.columns(3)
     kind = choose_kind.selectbox("What the file holds", list(KINDS), format_func=KINDS.get, key=_key(upload, "kind"))
-    overrides = st.session_state.get(_key(upload, "overrides"), {})
+    overrides = state.get(_key(upload, "overrides"), {})
+    use_saved = not state.get(_key(upload, "guess_only"), False)
     options = {
         "kind": kind or None,
         "mapping": dict(sorted(overrides.items())) or None,
-        "sheet": st.session_state.get(_key(upload, "sheet")) or None,
-        "date_order": st.session_state.get(_key(upload, "dates")) or None,
-        "any_date": bool(st.session_state.get(_key(upload, "any_date"))),
-        "encoding": st.session_state.get(_key(upload, "encoding")) or None,
+        "sheet": state.get(_key(upload, "sheet")) or None,
+        "date_order": state.get(_key(upload, "dates")) or None,
+        "file_date": state.get(_key(upload, "file_date")),
+        "use_saved": use_saved,
+        "any_date": bool(state.get(_key(upload, "any_date"))),
+        "encoding": state.get(_key(upload, "encoding")) or None,
     }
     plan = _analyse(upload, content, digest, options)
     if plan is None:
@@ -118,31 +156,32 @@ def file_section(upload) -> None:
             index=plan.sheets.index(plan.sheet) if plan.sheet in plan.sheets else 0,
             key=_key(upload, "sheet"),
         )
-    if plan.ambiguous_dates or st.session_state.get(_key(upload, "dates")):
-        choose_dates.radio(
-            "Dates are written",
-            ["", "mdy", "dmy"],
-            horizontal=True,
-            key=_key(upload, "dates"),
-            format_func={"": "not chosen", "mdy": "month/day/year", "dmy": "day/month/year"}.get,
+    if plan.file_date is not None:
+        choose_date.date_input(
+            "Date of every row (no column gives one)",
+            value=plan.file_date,
+            key=_key(upload, "file_date"),
+            help="The file has no date column; every row is stored with this date.",
         )
-    if plan.problems:
+    if not plan.headers:  # not a table at all: nothing to map
         st.error(md(plan.problems), icon=":material/block:")
         return
-    if plan.ambiguous_dates:
-        st.warning(
-            f"The dates in {md(', '.join(plan.ambiguous_dates))} fit both month/day and day/month "
-            "(every day is 12 or less). Say how they are written above.",
-            icon=":material/event:",
-        )
-        return
-    st.markdown(
-        f"**{plan.rows:,} rows** read as **{md(plan.kind)}**"
-        + (f" · format {md(plan.source_format)}" if plan.source_format else "")
-    )
+    _summary(plan)
+    if plan.saved_mapping:
+        note, undo = st.columns([4, 1], vertical_alignment="center")
+        note.info(f"The saved mapping “{md(plan.saved_mapping)}” fits these headers, so it was applied.",
+                  icon=":material/bookmark:")  # fmt: skip
+        if undo.button("Use the guess instead", key=_key(upload, "drop_saved")):
+            state[_key(upload, "guess_only")] = True
+            state.pop(_key(upload, "overrides"), None)
+            st.rerun()
+    if plan.problems:
+        where = " It is marked in the table below." if plan.problem_column else ""
+        st.error(md(plan.problems) + where, icon=":material/block:")
     for note in plan.notes:
-        st.info(md(note), icon=":material/info:")
-    if plan.not_utf8 or st.session_state.get(_key(upload, "encoding")):
+        if note.column is None and note.code != "saved_mapping":
+            st.info(md(note), icon=":material/info:")
+    if plan.not_utf8 or state.get(_key(upload, "encoding")):
         st.radio(
             "The file's text is written in",
             ["", "utf-8", "cp1252", "latin-1"],
@@ -151,17 +190,18 @@ def file_section(upload) -> None:
             format_func={"": "UTF-8, other lines Windows-1252 (as read)", "utf-8": "UTF-8 (reject other lines)",
                          "cp1252": "Windows-1252 throughout", "latin-1": "Latin-1 throughout"}.get,
         )  # fmt: skip
-    _mapping_editor(upload, plan, overrides)
-    with st.expander(f"Preview: the first {len(plan.preview)} rows as they will be stored", expanded=False):
-        st.dataframe(plan.preview, hide_index=True)
-    if plan.errors:
-        st.warning(
-            f"Some rows will be rejected and kept aside (not lost). First {len(plan.errors)}:", icon=":material/rule:"
-        )
-        st.dataframe(pd.DataFrame(plan.errors), hide_index=True)
-    else:
-        st.success("Every row passed the checks.", icon=":material/check_circle:")
-    if plan.implausible_dates or st.session_state.get(_key(upload, "any_date")):
+    _mapping_table(upload, plan)
+    confirmed = _figures(upload, plan)
+    if plan.problems is None and not plan.ambiguous_dates:
+        with st.expander(f"Preview: the first {len(plan.preview)} rows as they will be stored", expanded=False):
+            st.dataframe(plan.preview, hide_index=True)
+        if plan.errors:
+            st.warning(f"Some rows will be rejected and kept aside (not lost). First {len(plan.errors)}:",
+                       icon=":material/rule:")  # fmt: skip
+            st.dataframe(pd.DataFrame(plan.errors).fillna(""), hide_index=True)
+        else:
+            st.success("Every row passed the checks.", icon=":material/check_circle:")
+    if plan.implausible_dates or state.get(_key(upload, "any_date")):
         st.checkbox(
             f"Accept dates before {validate.EARLIEST_DATE:%Y} or more than a year ahead ({plan.implausible_dates:,} "
             "rows have one): they are right in this file",
@@ -176,41 +216,173 @@ def file_section(upload) -> None:
         st.dataframe(pd.DataFrame(plan.conflict_examples), hide_index=True)
         st.radio("Customers already stored", list(ingest.ON_CONFLICT), format_func=lambda c: ingest.ON_CONFLICT[c].capitalize(),
                  key=_key(upload, "conflict"))  # fmt: skip
-    if st.button(f"Import {name}", type="primary", key=_key(upload, "import"), icon=":material/upload:"):
-        _import(upload, content, plan, kind, overrides)
-    result = st.session_state.get(_key(upload, "result"))
+    _save_form(upload, plan, kind)
+    blocked = bool(plan.problems or plan.ambiguous_dates or (plan.warnings and not confirmed))
+    if st.button(f"Import {name}", type="primary", key=_key(upload, "import"), icon=":material/upload:",
+                 disabled=blocked, help="Settle the marked rows first." if blocked else None):  # fmt: skip
+        _import(upload, content, plan, kind, overrides, use_saved, confirmed)
+    result = state.get(_key(upload, "result"))
     if result:
         _show_result(result)
 
 
-def _mapping_editor(upload, plan: ingest.ImportPlan, overrides: dict[str, str]) -> None:
-    kept = KEEP if plan.kind == "customers" else IGNORE
-    table = pd.DataFrame(
-        {
-            "Column in the file": plan.headers,
-            "Stored as": [plan.mapping.get(h, kept) for h in plan.headers],
-        }
-    )
-    options = [KEEP, *fields.FIELDS] if plan.kind == "customers" else list(fields.FIELDS)
-    with st.expander("Column mapping (correct it here)", expanded=bool(plan.unmapped)):
-        edited = st.data_editor(
-            table,
-            hide_index=True,
-            disabled=["Column in the file"],
-            key=_key(upload, "mapping"),
-            column_config={"Stored as": st.column_config.SelectboxColumn(options=options, required=True)},
-        )
-        changed = {
-            row["Column in the file"]: row["Stored as"]
-            for _, row in edited.iterrows()
-            if row["Stored as"] != plan.mapping.get(row["Column in the file"], kept) and row["Stored as"] != KEEP
-        }
-        if changed and st.button("Apply mapping", key=_key(upload, "apply")):
-            st.session_state[_key(upload, "overrides")] = {**overrides, **changed}
+def _summary(plan: ingest.ImportPlan) -> None:
+    what = fields.KIND_LABELS.get(plan.kind, "nothing we recognise yet")
+    source = f" · format {plan.source_format}" if plan.source_format else ""
+    sheet = f" · sheet “{md(plan.sheet)}”" if plan.sheet else ""
+    st.markdown(f"**{plan.rows:,} rows** read as **{what}**{source}{sheet}")
+
+
+def _options(plan: ingest.ImportPlan) -> list[str]:
+    options = [IGNORE]
+    if plan.kind and plan.kind.startswith("customers"):
+        options.append(ATTRIBUTE)
+    return options + [f for f in fields.FIELDS if f != IGNORE]
+
+
+def _current(choice) -> str:
+    if choice.field:
+        return choice.field
+    return ATTRIBUTE if choice.stored_in == "attribute" else IGNORE
+
+
+def _choose(upload_key: str, widget: str, column: str, fixed: dict[str, str]) -> None:
+    """A row's field changed: it becomes the user's choice, with the choices made before (and a saved mapping's)."""
+    overrides = {**fixed, **st.session_state.get(upload_key, {})}
+    chosen = st.session_state[widget]
+    if chosen not in fields.SCORE_FIELDS and chosen not in (IGNORE, ATTRIBUTE, "score"):
+        # A field takes one column: the newest choice wins, and the column that had it is guessed again.
+        overrides = {c: f for c, f in overrides.items() if f != chosen}
+    overrides[column] = chosen
+    st.session_state[upload_key] = overrides
+
+
+def _mapping_table(upload, plan: ingest.ImportPlan) -> None:
+    st.markdown("**Columns and what each is stored as** — change any row; your choice is never overridden.")
+    options = _options(plan)
+    fixed = {c.column: _current(c) for c in plan.columns if c.chosen_by in ("you", "saved")}
+    overrides_key = _key(upload, "overrides")
+    flagged = {n.column for n in plan.notes if n.column} | {plan.problem_column} | set(plan.ambiguous_dates)
+    main = [
+        (i, c)
+        for i, c in enumerate(plan.columns)
+        if c.field or c.stored_in or c.column in flagged or c.chosen_by != "guess"
+    ]
+    rest = [(i, c) for i, c in enumerate(plan.columns) if (i, c) not in main]
+    if len(main) + len(rest) <= SHOWN_COLUMNS:
+        main, rest = sorted(main + rest), []
+    head = st.columns([3, 3, 5])
+    head[0].caption("Column in the file · sample values")
+    head[1].caption("Stored as")
+    head[2].caption("Why, and what to check")
+    for index, choice in main:
+        _mapping_row(upload, plan, index, choice, options, fixed, overrides_key)
+    if rest:
+        with st.expander(f"{len(rest)} more columns, not stored — open to store one", expanded=False):
+            for index, choice in rest:
+                _mapping_row(upload, plan, index, choice, options, fixed, overrides_key)
+    if st.session_state.get(overrides_key):
+        if st.button("Start again from the guess", key=_key(upload, "reset"), icon=":material/restart_alt:"):
+            st.session_state.pop(overrides_key, None)
             st.rerun()
 
 
-def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, overrides: dict[str, str]) -> None:
+def _mapping_row(upload, plan, index: int, choice, options, fixed, overrides_key) -> None:
+    name, stored, why = st.columns([3, 3, 5], vertical_alignment="top")
+    name.markdown(f"**{md(choice.column)}**")
+    if choice.samples:
+        name.caption(" · ".join(md(v if len(v) <= 40 else v[:39] + "…") for v in choice.samples))
+    widget = f"{_key(upload, 'field')}_{index}"
+    st.session_state[widget] = _current(choice)  # the plan is the truth; a change comes back as the user's choice
+    choices = options if _current(choice) in options else [*options, _current(choice)]
+    stored.selectbox(
+        f"Stored as ({choice.column})",
+        choices,
+        format_func=lambda f: FIELD_LABELS.get(f, f),
+        key=widget,
+        label_visibility="collapsed",
+        on_change=_choose,
+        args=(overrides_key, widget, choice.column, fixed),
+    )
+    stored_in = f" · into {choice.stored_in}" if choice.stored_in and choice.stored_in != "attribute" else ""
+    why.caption(md(choice.reason) + stored_in)
+    if plan.problem_column == choice.column and plan.problems:
+        why.error(md(plan.problems), icon=":material/block:")
+    if choice.column in plan.ambiguous_dates:
+        _date_order(upload, plan, index, why)
+    for note in plan.notes_for(choice.column):
+        (why.warning if note.severity == "warning" else why.info)(md(note), icon=":material/info:")
+    if choice.suggestion and not choice.field:
+        label = FIELD_LABELS.get(choice.suggestion, choice.suggestion)
+        why.button(f"Store as {label}", key=f"{widget}_suggested", icon=":material/auto_fix:",
+                   help="Its values fit this scale; check the figure it makes before importing.",
+                   on_click=_suggested, args=(overrides_key, choice.column, choice.suggestion, fixed))  # fmt: skip
+
+
+def _suggested(upload_key: str, column: str, chosen: str, fixed: dict[str, str]) -> None:
+    """The one-click fix beside a row: the suggested field becomes the user's choice for that column."""
+    st.session_state[upload_key] = {**fixed, **st.session_state.get(upload_key, {}), column: chosen}
+
+
+def _date_order(upload, plan: ingest.ImportPlan, index: int, where) -> None:
+    """Day and month order cannot be told from the values: offer both readings of an example."""
+    fmt = plan.dates.get(index)
+    example = fmt.example if fmt is not None else None
+    readings = {
+        "mdy": f"month/day/year: “{example}” is {fmt.reading(example, 'mdy')}" if example else "month/day/year",
+        "dmy": f"day/month/year: “{example}” is {fmt.reading(example, 'dmy')}" if example else "day/month/year",
+    }
+    where.error("Every day is 12 or less, so the dates read both ways. How are they written?", icon=":material/event:")
+    where.radio(
+        "Dates are written",
+        ["mdy", "dmy"],
+        index=None,
+        key=_key(upload, "dates"),
+        format_func=lambda order: md(readings[order]),
+    )
+
+
+def _figures(upload, plan: ingest.ImportPlan) -> bool:
+    """Each rating column's values and the figure it will make; returns whether its warnings are confirmed."""
+    if not plan.previews:
+        return True
+    st.markdown("**The figures this import will add**")
+    columns = st.columns(min(len(plan.previews), 3))
+    for position, preview in enumerate(plan.previews):
+        with columns[position % len(columns)]:
+            st.markdown(f"**{preview.figure}**")  # our own words and numbers, no data text
+            st.caption(md(preview.column))
+            bars = pd.DataFrame({"rows": list(preview.histogram.values())}, index=list(preview.histogram))
+            st.bar_chart(bars, height=160, x_label="value", y_label="rows", sort=False)
+    if not plan.warnings:
+        return True
+    for note in plan.warnings:
+        st.warning(md(note), icon=":material/warning:")
+    return st.checkbox("I checked these figures: import anyway", key=_key(upload, "confirm"))
+
+
+def _save_form(upload, plan: ingest.ImportPlan, kind: str) -> None:
+    if not plan.columns or plan.kind is None:
+        return
+    with st.popover("Save this mapping…", icon=":material/bookmark_add:"):
+        st.caption("A file with the same headers gets it proposed automatically.")
+        # A form, so Enter in the name saves instead of only rerunning the page (which closes the popover).
+        with st.form(key=_key(upload, "save_form"), border=False):
+            name = st.text_input("Name", key=_key(upload, "save_name"), placeholder="e.g. Monthly NPS export")
+            submitted = st.form_submit_button("Save mapping")
+        if submitted and not name.strip():
+            st.warning("Give the mapping a name first.")
+        elif submitted:
+            person = auth.require("editor", "saving a mapping")
+            save_mapping(name, plan.headers, plan.full_mapping(), db.db_path(), kind=kind or None,
+                         date_order=st.session_state.get(_key(upload, "dates")) or None,
+                         saved_by=auth.actor(person).who)  # fmt: skip
+            # A toast, not a message in the popover: the rerun that saved has closed the popover.
+            st.toast(f"Saved as “{md(name.strip())}”.", icon=":material/bookmark:")
+
+
+def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, overrides: dict[str, str], use_saved: bool,
+            confirmed: bool) -> None:  # fmt: skip
     person = auth.require("editor", "importing files")  # here, not only on the page: the server refuses
     bar = st.progress(0.0, text="Starting")
     try:
@@ -224,13 +396,16 @@ def _import(upload, content: bytes, plan: ingest.ImportPlan, kind: str, override
             date_order=st.session_state.get(_key(upload, "dates")) or None,
             progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text),
             actor=auth.actor(person),
+            file_date=st.session_state.get(_key(upload, "file_date")),
+            accept_warnings=confirmed,
+            use_saved=use_saved,
             on_conflict=st.session_state.get(_key(upload, "conflict")) or "keep",
             any_date=bool(st.session_state.get(_key(upload, "any_date"))),
             encoding=st.session_state.get(_key(upload, "encoding")) or None,
         )
     except ingest.ImportRefused as refusal:
         bar.empty()
-        st.error(md(refusal), icon=":material/block:")
+        st.error(md(refusal.message), icon=":material/block:")
         return
     except db.DatabaseBusy as busy:
         bar.empty()

@@ -42,14 +42,7 @@ PAGES = [
 # The role a page needs when it is more than viewer; the page passes the same to setup_page(needs=...).
 PAGE_NEEDS = {"pages/4_Data.py": "editor", "pages/7_Audit.py": "admin"}
 COMMENTS_PAGE = "pages/5_Comments.py"
-FIELD_LABELS = {
-    "segment": "Segment",
-    "region": "Region",
-    "plan": "Plan",
-    "channel": "Channel",
-    "journey_stage": "Journey stage",
-    "touchpoint": "Touchpoint",
-}
+FIELD_LABELS = units.FIELD_LABELS  # one set of human names for fields, shared with the narrative
 STATE_KEY = "filter_params"  # the chosen filters as query params, kept across pages
 
 CSS = """

@@ -1,4 +1,4 @@
-"""python -m cx demo | import | metrics | bench | themes | report | alerts | followups | warehouse
+"""python -m cx demo | import | imports | undo | metrics | bench | themes | report | alerts | followups | warehouse
 
 Each subcommand lives beside the code it drives and exposes
 `add_arguments(parser)` and `run(args) -> exit status`.
@@ -13,6 +13,8 @@ import sys
 SUBCOMMANDS = {
     "demo": ("cx.cli.demo", "build the seeded demo database"),
     "import": ("cx.cli.imports", "import CSV, Excel or Parquet exports"),
+    "imports": ("cx.cli.history", "list the imports, newest first"),
+    "undo": ("cx.cli.undo", "undo an import: remove exactly the rows it added"),
     "metrics": ("cx.cli.metrics", "print the headline metrics"),
     "bench": ("cx.cli.bench", "time the dashboard's queries against baselines"),
     "themes": ("cx.cli.themes", "recompute the comments' languages, sentiment and themes"),

@@ -3,7 +3,12 @@
   python -m cx metrics --from 2026-01-01 --to 2026-03-31 --where segment=SMB --where Contract="Two year" --json
 
 Without --from/--to the whole span of the data is used. FIELD is segment, region,
-plan, channel, touchpoint, journey_stage or any attribute a customers file brought.
+plan, channel, touchpoint, journey_stage, question (the question a survey answer
+answers, its header text in the file), any attribute a customers file brought, or a
+file's own column name where an import mapped it to one of those fields (Geography=France
+when Geography was stored as region).
+Two questions on one scale are never pooled: without --where question=…, each survey's
+figure is for its question with the most answers.
 Percentages are numbers on 0-100 at full precision; a metric with no data is null.
 """
 
@@ -23,6 +28,7 @@ from cx.analysis.filters import (
     CUSTOMER_FIELDS,
     EARLIEST,
     EVENT_FIELDS,
+    RESPONSE_FIELDS,
     Filters,
     PeriodError,
     clean_value,
@@ -53,20 +59,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def parse_where(items: list[str]) -> dict[str, list[str]]:
+FIELDS = CUSTOMER_FIELDS + EVENT_FIELDS + RESPONSE_FIELDS
+
+
+def parse_where(items: list[str], names: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """FIELD=VALUE pairs as filters. `names`: other names (attributes, a file's own column names) -> filter field.
+
+    Without `names`, a name that is no field is taken for a customer attribute."""
     where: dict[str, list[str]] = {}
     for item in items:
         name, separator, value = item.partition("=")
         if not separator or not name.strip():
             raise ValueError(f"--where takes FIELD=VALUE, got {item!r}")
         name = name.strip()
-        field = (
-            name
-            if name in CUSTOMER_FIELDS + EVENT_FIELDS or name.startswith(ATTRIBUTE_PREFIX)
-            else ATTRIBUTE_PREFIX + name
-        )
+        if name in FIELDS or name.startswith(ATTRIBUTE_PREFIX):
+            field = name
+        elif names is None:
+            field = ATTRIBUTE_PREFIX + name
+        elif name in names or name.lower() in names:
+            field = names.get(name, names.get(name.lower()))
+        else:
+            known = ", ".join([*FIELDS, *sorted({n for n, f in names.items() if f.startswith(ATTRIBUTE_PREFIX)})])
+            raise ValueError(f'--where: nothing is stored under "{name}"; filter on one of: {known}')
         where.setdefault(clean_value(field), []).append(clean_value(value.strip()))
     return where
+
+
+def filter_names(backend) -> dict[str, str]:
+    """Names --where understands besides the fields: customer attributes, and each file's own column names
+    for the fields an import mapped them to (the latest import wins)."""
+    names = {a: ATTRIBUTE_PREFIX + a for a in metrics.attribute_names(backend)}
+    if "imports" not in backend.list_tables():
+        return names  # a warehouse holds the data, not our import history
+    imports = backend.table("imports")
+    done = imports.filter(imports.status == "done").order_by("import_id").select("mapping").execute()
+    for raw in done["mapping"].dropna():
+        mapped = json.loads(raw) if isinstance(raw, str) else dict(raw)
+        for source, field in mapped.items():
+            if field in FIELDS and source not in FIELDS:
+                names[source] = field
+                names.setdefault(source.lower(), field)
+    return names
 
 
 def _clean(value: Any) -> Any:
@@ -95,9 +128,10 @@ def compute(backend, filters: Filters, compare_previous: bool) -> dict[str, Any]
     def get(key: str) -> metrics.Summary:
         return metrics.summary(backend, key, filters, compare_previous=compare_previous)
 
-    nps, csat, ces = get("nps"), get("csat"), get("ces")
+    nps, csat, ces, rating10 = get("nps"), get("csat"), get("ces"), get("rating10")
     churn, retention = get("churn_rate"), get("retention_rate")
     response, clv, projected = get("first_response_time"), get("clv_observed"), get("projected_clv")
+    resolution = get("resolution_time")
     output: dict[str, Any] = {
         "filters": {k.removeprefix(ATTRIBUTE_PREFIX): list(v) for k, v in filters.where},
         "from": filters.start.isoformat(),
@@ -140,6 +174,12 @@ def compute(backend, filters: Filters, compare_previous: bool) -> dict[str, Any]
         },
         compare_previous,
     )
+    output["rating10"] = _metric_object(
+        rating10,
+        {"value": rating10.current.value, "n": rating10.current.n, "ci_low": rating10.current.ci_low,
+         "ci_high": rating10.current.ci_high},
+        compare_previous,
+    )  # fmt: skip
     for key, summary in (("churn_rate", churn), ("retention_rate", retention)):
         output[key] = _metric_object(
             summary,
@@ -164,6 +204,12 @@ def compute(backend, filters: Filters, compare_previous: bool) -> dict[str, Any]
         },
         compare_previous,
     )
+    output["resolution_time"] = _metric_object(
+        resolution,
+        {"median_s": resolution.current.value, "p90_s": resolution.extra.get("p90"), "n": resolution.current.n,
+         "ci_low": resolution.current.ci_low, "ci_high": resolution.current.ci_high},
+        compare_previous,
+    )  # fmt: skip
     output["clv"] = _metric_object(
         clv,
         {
@@ -195,9 +241,11 @@ def _text(result: dict[str, Any]) -> str:
         "nps": "NPS",
         "csat": "CSAT %",
         "ces": "CES mean",
+        "rating10": "Rating (1–10) mean",
         "churn_rate": "Churn %",
         "retention_rate": "Retention %",
         "response_time": "First response median (s)",
+        "resolution_time": "Resolution median (s)",
         "clv": "CLV observed",
     }
     for key, name in labels.items():
@@ -217,17 +265,17 @@ def _text(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        where = parse_where(args.where)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     source = db.source(args.db)  # a file, or a warehouse URL ($CX_WAREHOUSE or --db postgresql://…)
     if not warehouse.is_url(source) and not Path(source).exists():
         print(f"error: no database at {source}; build one with `python -m cx demo` or import a file", file=sys.stderr)
         return 1
     try:
         with db.reading(source) as backend:
+            try:
+                where = parse_where(args.where, filter_names(backend))
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
             (start, end), notes = parse_period(args.start, args.end, default_range(backend))
             for note in notes:
                 print(f"note: {note}", file=sys.stderr)

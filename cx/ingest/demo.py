@@ -148,6 +148,12 @@ MONTH_SEASON = np.array([0.95, 0.95, 1.0, 1.0, 0.97, 0.9, 0.8, 0.8, 1.0, 1.05, 1
 WEEKDAY_SEASON = np.array([1.1, 1.1, 1.1, 1.1, 1.05, 0.7, 0.6])
 
 SURVEYS = ("nps", "csat", "ces")
+# The one question each demo survey asks, kept with every answer as an import keeps a file's header.
+QUESTIONS = {
+    "nps": "How likely are you to recommend us to a friend or colleague?",
+    "csat": "How satisfied were you with your experience?",
+    "ces": "How easy was it to get what you needed?",
+}
 SURVEY_SHARE = {"nps": 0.30, "ces": 0.15}  # csat takes the rest
 ANONYMOUS_NPS_SHARE = 0.03
 
@@ -742,11 +748,12 @@ def _load(
         )
         con.execute(
             """INSERT INTO responses (response_id, customer_id, responded_at, survey, score, comment, touchpoint, channel,
-                                     journey_stage, interaction_id, import_id)
+                                     journey_stage, interaction_id, import_id, question)
                SELECT printf('R%0*d', ?, n), printf('C%0*d', ?, customer), responded_at, survey, score, comment,
-                      touchpoint, channel, journey_stage, printf('I%0*d', ?, interaction), ?
+                      touchpoint, channel, journey_stage, printf('I%0*d', ?, interaction), ?,
+                      CASE survey WHEN 'nps' THEN ? WHEN 'csat' THEN ? ELSE ? END
                FROM demo_responses ORDER BY n""",
-            [rw, cw, iw, import_id],
+            [rw, cw, iw, import_id, QUESTIONS["nps"], QUESTIONS["csat"], QUESTIONS["ces"]],
         )
         con.execute("COMMIT")
     except BaseException:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from cx.ingest.dates import detect_date_format
+from cx.ingest.dates import detect_date_format, header_allows_numbers
 from cx.ingest.mapping import ColumnProfile
 
 # Codes that mean "nothing here" in exports: treated as an empty cell.
 NULL_TOKENS = ("", "n/a", "na", "#n/a", "null", "none", "nan", "-", "--", "not applicable", "no answer", "(blank)")
 TRUE_FLAGS = ("yes", "y", "true", "t", "1", "1.0", "churned", "exited", "cancelled", "canceled", "left")
 FALSE_FLAGS = ("no", "n", "false", "f", "0", "0.0", "active", "stayed", "retained")
+# A value that names one of our surveys (a long-format file's "Survey" column), over the SQL value {v}.
+SURVEY_NAMES_SQL = "regexp_matches(lower({v}), 'nps|promoter|csat|satisf|\\bces\\b|effort')"
 
 
 def _quoted(values: tuple[str, ...]) -> str:
@@ -68,9 +70,10 @@ def _measure(con: duckdb.DuckDBPyConnection, columns: range) -> list:
     measures = ", ".join(
         f"""count(v{i}), approx_count_distinct(v{i}), count(n{i}), count(*) FILTER (WHERE n{i} = floor(n{i})),
             count(*) FILTER (WHERE length(v{i}) <= {FLAG_LENGTH} AND list_contains([{_quoted(TRUE_FLAGS + FALSE_FLAGS)}], lower(v{i}))),
-            count(*) FILTER (WHERE starts_with(v{i}, '0') AND regexp_matches(v{i}, '^0\\d+$')), min(n{i}), max(n{i}),
+            count(*) FILTER (WHERE starts_with(v{i}, '0') AND regexp_matches(v{i}, '^0\\d+$')), min(n{i}) FILTER (WHERE isfinite(n{i})), max(n{i}) FILTER (WHERE isfinite(n{i})),
             count(*) FILTER (WHERE contains(v{i}, ',') AND regexp_matches(v{i}, '^-?\\d+,\\d{{1,2}}$')),
-            count(*) FILTER (WHERE contains(v{i}, '.') AND regexp_matches(v{i}, '\\d\\.\\d'))"""
+            count(*) FILTER (WHERE contains(v{i}, '.') AND regexp_matches(v{i}, '\\d\\.\\d')),
+            coalesce(avg(length(v{i})), 0)"""
         for i in columns
     )
     return list(
@@ -79,11 +82,16 @@ def _measure(con: duckdb.DuckDBPyConnection, columns: range) -> list:
 
 
 def _profiles(con: duckdb.DuckDBPyConnection, headers: list[str], row: list) -> list[ColumnProfile]:
+    width = 11  # measures per column, in _measure's order
+    rows = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
     profiles = []
     for index, header in enumerate(headers):
-        measured = row[index * 10 : index * 10 + 10]
-        filled, distinct, numeric, integer, flags, leading_zero, low, high, comma_decimals, dot_decimals = measured
-        profile = ColumnProfile(index, header, filled, distinct, numeric, integer, flags, leading_zero, low, high)
+        measured = row[index * width : index * width + width]
+        filled, distinct, numeric, integer, flags, leading_zero, low, high, comma_decimals, dot_decimals, length = (
+            measured
+        )
+        profile = ColumnProfile(index, header, filled, min(distinct, filled), numeric, integer, flags, leading_zero,
+                                low, high, rows=rows, mean_length=float(length))  # fmt: skip
         if comma_decimals and not dot_decimals:
             # "12,50" in a semicolon-separated file: decimals written with a comma.
             v = value_sql(f"c{index}")
@@ -91,10 +99,63 @@ def _profiles(con: duckdb.DuckDBPyConnection, headers: list[str], row: list) -> 
                 f"SELECT count({number_sql('v', True)}) FROM (SELECT {v} AS v FROM staged)"
             ).fetchall()[0][0]
             profile.decimal_comma = True
-        if not profile.mostly(profile.numeric) or filled and (integer == filled and (low or 0) > 1e7):
-            profile.date = detect_date_format(con, f"c{index}")
+        numbers_as_dates = header_allows_numbers(header) and profile.mostly(numeric)
+        if (
+            not profile.mostly(profile.numeric)
+            or numbers_as_dates
+            or (filled and integer == filled and (low or 0) > 1e7)
+        ):
+            profile.date = detect_date_format(con, f"c{index}", header=header)
         profiles.append(profile)
+    _measure_ratings(con, profiles)
+    _take_samples(con, profiles)
     return profiles
+
+
+def _measure_ratings(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfile]) -> None:
+    """The value histogram of every column of whole numbers 0-10: what a rating's scale is read from."""
+    candidates = [
+        p for p in profiles if p.whole_numbers and p.minimum is not None and p.minimum >= 0 and (p.maximum or 0) <= 10
+    ]
+    if not candidates:
+        return
+    union = " UNION ALL ".join(
+        f"SELECT {p.index} AS col, CASE WHEN n BETWEEN -1 AND 10 THEN n::INTEGER END AS score "
+        f"FROM (SELECT {number_sql(value_sql(f'c{p.index}'))} AS n FROM staged)"  # inf or 1e10 fits no INTEGER
+        for p in candidates
+    )
+    by_index = {p.index: p for p in candidates}
+    for col, score, count in con.execute(
+        f"SELECT col, score, count(*) FROM ({union}) WHERE score IS NOT NULL GROUP BY ALL"
+    ).fetchall():
+        by_index[col].histogram[int(score)] = int(count)
+
+
+def _take_samples(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfile], count: int = 3) -> None:
+    """Three different raw values of each column, in the order the file has them, for the table and messages."""
+    for p in profiles:
+        v = value_sql(f"c{p.index}")
+        p.samples = [
+            value
+            for (value,) in con.execute(
+                f"""SELECT v FROM (SELECT {v} AS v, min(_record) AS first
+                                   FROM (SELECT * FROM staged ORDER BY _record LIMIT 2000) GROUP BY 1)
+                    WHERE v IS NOT NULL ORDER BY first LIMIT {count}"""
+            ).fetchall()
+        ]
+
+
+def distinct_rows(con: duckdb.DuckDBPyConnection, width: int) -> int:
+    """Number of different rows, blanks included: below the row count when some rows are exact copies."""
+    columns = ", ".join(f"c{i}" for i in range(width))
+    return con.execute(f"SELECT count(*) FROM (SELECT DISTINCT {columns} FROM staged)").fetchall()[0][0]
+
+
+def distinct_count(con: duckdb.DuckDBPyConnection, indexes: list[int]) -> int:
+    """Exact number of distinct non-empty value combinations of the columns (a row's identity, the grain)."""
+    values = ", ".join(value_sql(f"c{i}") for i in indexes)
+    not_null = " AND ".join(f"{value_sql(f'c{i}')} IS NOT NULL" for i in indexes)
+    return con.execute(f"SELECT count(DISTINCT ({values})) FROM staged WHERE {not_null}").fetchall()[0][0]
 
 
 def known_id_column(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfile], known: pa.Table,

@@ -32,7 +32,7 @@ CUSTOMER = ("customer_id", "name", "segment", "region", "plan", "signup_date", "
 INTERACTION = ("interaction_id", "customer_id", "occurred_at", "channel", "journey_stage", "touchpoint", "outcome",
                "response_time_s", "resolution_time_s", "revenue")  # fmt: skip
 RESPONSE = ("response_id", "customer_id", "responded_at", "survey", "score", "comment", "touchpoint", "channel",
-            "journey_stage", "interaction_id")  # fmt: skip
+            "journey_stage", "interaction_id", "question")  # fmt: skip
 TABLES = {"customers": ("customer_id", CUSTOMER), "interactions": ("interaction_id", INTERACTION),
           "responses": ("response_id", RESPONSE)}  # fmt: skip
 ON_CONFLICT = {
@@ -48,7 +48,16 @@ _VERSION = """to_json(struct_pack(name := {t}.name, segment := {t}.segment, regi
 
 
 def _f(plan: ImportPlan, field: str, cast: str = "VARCHAR") -> str:
-    return f"f_{field}" if field in plan.fields else f"NULL::{cast}"
+    if field in plan.fields:
+        return f"f_{field}"
+    if field in plan.dated_by_file:  # no column gives the date: the one date the user chose for the file
+        return f"TIMESTAMP '{plan.file_date.isoformat()}'"
+    return f"NULL::{cast}"
+
+
+def _text(value: str | None) -> str:
+    """A SQL string literal for our own text (a header kept as the question), or NULL."""
+    return "NULL::VARCHAR" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 def _hash_id(plan: ImportPlan, fields: list[str], extra: str = "") -> str:
@@ -59,7 +68,7 @@ def _hash_id(plan: ImportPlan, fields: list[str], extra: str = "") -> str:
 def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
     """ready_<table>(_record, columns..., first_in_file) for each table this file fills."""
     ok = "FROM checked WHERE len(problems) = 0"
-    if plan.kind == "customers":
+    if plan.kind.startswith("customers"):
         churned = (
             "coalesce(f_churned, FALSE)"
             if "churned" in plan.fields
@@ -82,7 +91,6 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
                 JOIN ready_customers c USING (_record)
                 WHERE a.value IS NOT NULL AND a.value <> '' AND c.first_in_file"""
         )
-        return
     if "interactions" in plan.kind:
         if "interaction_id" in plan.fields:
             ident = "f_interaction_id"
@@ -95,9 +103,17 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         _ready(con, "interactions", f"SELECT _record, {ident}, {columns} {ok}", "interaction_id")
     if "responses" in plan.kind and plan.scores:
         selects = []
+        # A row's comment is one verbatim, not one per question: it goes with the row's first answered
+        # question, NPS first (the "why" a survey asks after the recommend question), then file order.
+        rank = {"nps": 0, "csat": 1, "ces": 2}
+        order = sorted(range(len(plan.scores)), key=lambda k: (rank.get(plan.scores[k].survey, 3), k))
         for k, score in enumerate(plan.scores):
+            ahead = order[: order.index(k)]
+            comment = _f(plan, "comment")
+            if ahead and "comment" in plan.fields:
+                comment = f"CASE WHEN {' AND '.join(f's{j} IS NULL' for j in ahead)} THEN {comment} END"
             survey = f"'{score.survey}'" if score.survey else "f_survey"
-            touchpoint = "'" + score.touchpoint.replace("'", "''") + "'" if score.touchpoint else _f(plan, "touchpoint")
+            touchpoint = _text(score.touchpoint) if score.touchpoint else _f(plan, "touchpoint")
             if plan.kind == "interactions+responses":
                 interaction, when = "r.interaction_id", "r.occurred_at"
                 if "responded_at" in plan.fields:
@@ -106,8 +122,13 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
                 if len(plan.scores) > 1:
                     ident += f" || ':{score.key}'"
                 source = "checked JOIN ready_interactions r USING (_record)"
+            elif plan.kind == "customers+responses":
+                # A customer's answers: one per question, linked to the customer, stable across re-imports.
+                interaction, when = "NULL::VARCHAR", _f(plan, "responded_at")
+                ident = f"c.customer_id || ':' || {survey} || ':{score.key}'"
+                source = "checked JOIN ready_customers c USING (_record)"
             else:
-                interaction, when = _f(plan, "interaction_id"), "f_responded_at"
+                interaction, when = _f(plan, "interaction_id"), _f(plan, "responded_at")
                 if "response_id" in plan.fields:
                     ident = "f_response_id" + (f" || ':{score.key}'" if len(plan.scores) > 1 else "")
                 else:
@@ -117,8 +138,8 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
                     ident = f"'r-' || {ident} || CASE WHEN count(*) OVER (PARTITION BY {ident} ORDER BY _record) > 1 THEN '-' || count(*) OVER (PARTITION BY {ident} ORDER BY _record) ELSE '' END"
                 source = "checked"
             selects.append(
-                f"""SELECT _record, {ident}, {_f(plan, "customer_id")}, {when}, {survey}, s{k}, {_f(plan, "comment")},
-                           {touchpoint}, {_f(plan, "channel")}, {_f(plan, "journey_stage")}, {interaction}
+                f"""SELECT _record, {ident}, {_f(plan, "customer_id")}, {when}, {survey}, s{k}, {comment},
+                           {touchpoint}, {_f(plan, "channel")}, {_f(plan, "journey_stage")}, {interaction}, {_text(score.question)}
                     FROM {source} WHERE len(problems) = 0 AND s{k} IS NOT NULL"""
             )
         _ready(con, "responses", " UNION ALL ".join(selects), "response_id")

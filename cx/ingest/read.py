@@ -58,7 +58,8 @@ CHUNK = 1 << 20
 SNIFF_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "spaces"}
-_HTML = re.compile(r"^\s*(<!doctype\s+html|<html|<head|<body|<table|<div|<\?xml|<!--|<meta|<script)", re.I)
+# A web page saved as .csv, even when a spreadsheet quoted its first cell ("<html>…).
+_HTML = re.compile(r"^\s*\"?\s*(<!doctype\s+html|<html|<head|<body|<table|<div|<\?xml|<!--|<meta|<script|<style)", re.I)
 _MAGIC = {
     b"%PDF": "a PDF document",
     b"\x89PNG": "a PNG image",
@@ -301,8 +302,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
     text = _head_text(path, "utf-8" if encoding == "mixed" else encoding)
     if not text.strip():
         raise ImportRefused(f'The file "{file_name}" is empty.')
-    if _HTML.match(text):
-        start = text.strip().splitlines()[0][:40]
+    if match := _HTML.match(text):
+        start = match.group(1)  # the tag only: the page's styles and scripts are no message
         raise ImportRefused(
             f'The file "{file_name}" is a web page (HTML starting with "{start}"), not a data export. '
             "This usually happens when a download link returns a login or error page; export the data again."

@@ -324,7 +324,20 @@ MIGRATIONS: list[list[str]] = [
             created_at     TIMESTAMP NOT NULL
         )""",
     ],
-    # 8: saved decks for team reviews: which views (page and its URL parameters, filters included), in which
+    # 8: mappings a user saved under a name, proposed again for a file with the same headers.
+    [
+        """CREATE TABLE saved_mappings (
+            name         VARCHAR PRIMARY KEY,
+            headers_key  VARCHAR NOT NULL,   -- the same for files with the same headers, in any order
+            headers      JSON NOT NULL,      -- the headers of the file it was saved from
+            mapping      JSON NOT NULL,      -- {source column: field}: the user's own choices
+            kind         VARCHAR,
+            date_order   VARCHAR,
+            saved_at     TIMESTAMP NOT NULL,
+            saved_by     VARCHAR
+        )""",
+    ],
+    # 9: saved decks for team reviews: which views (page and its URL parameters, filters included), in which
     # order, and optionally the moment their figures are frozen at (data imported up to then).
     [
         """CREATE TABLE decks (
@@ -335,7 +348,7 @@ MIGRATIONS: list[list[str]] = [
             updated_at  TIMESTAMP NOT NULL
         )""",
     ],
-    # 9: closing the loop. These tables belong to the people following up, not to any import: they have
+    # 10: closing the loop. These tables belong to the people following up, not to any import: they have
     # no import_id, so neither an import nor an undo ever touches them (an undone answer's follow-up
     # stays, and shows again if the answer is imported again with the same id).
     [

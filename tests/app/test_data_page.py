@@ -46,7 +46,7 @@ def stored_responses(path: Path) -> int:
 def test_upload_shows_what_was_detected_and_what_will_be_rejected(database):
     at = upload(data_page(), "survey.csv", SURVEY)
     assert not at.exception
-    assert any("**3 rows** read as **responses**" in md.value for md in at.markdown)
+    assert any("**3 rows** read as **a survey responses file**" in md.value for md in at.markdown)
     assert any("rejected" in w.value for w in at.warning)
     reports = [df.value for df in at.dataframe if "reason" in df.value.columns]
     assert reports and "outside the NPS scale" in " ".join(reports[0]["reason"].astype(str))

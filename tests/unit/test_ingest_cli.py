@@ -35,6 +35,9 @@ def test_json_lists_one_object_per_file_with_counts_mapping_and_errors(tmp_path)
             "file": "nps.csv", "kind": "responses", "rows": 2, "imported": 1, "duplicates": 0, "rejected": 1,
             "mapping": {"Respondent": "response_id", "Date": "responded_at", "NPS": "nps_score", "Comment": "comment"},
             "errors": [{"row": 2, "column": "NPS", "value": "11", "reason": "is outside the NPS scale 0–10"}],
+            "import_id": 1, "notes": [],
+            "previews": [{"column": "NPS", "survey": "nps", "n": 1, "value": 100.0, "figure": "NPS 100.0 on 1 answer",
+                          "histogram": {**{str(v): 0 for v in range(9)}, "9": 1, "10": 0, "11": 1, "blank": 0}}],
         }
     ]  # fmt: skip
 
@@ -57,6 +60,7 @@ def test_strict_exits_1_and_map_and_kind_are_honoured(tmp_path):
     done = cx_import(data, "--db", db, "--map", "Kunde=customer_id", "--map", "Wert=csat_score", "--kind", "responses")
     assert done.returncode == 0
     assert "2 rows: 1 imported, 0 duplicates skipped, 1 rejected" in done.stdout
+    assert '"Wert" → csat_score: your choice' in done.stdout
     assert 'Row 2, column "Wert": "9" is outside the CSAT scale 1–5' in done.stdout
 
 
@@ -64,7 +68,7 @@ def test_the_human_summary_lists_the_first_reasons_and_says_where_the_rest_are(t
     rows = b"".join(b"r%d,2024-05-01,%d\n" % (n, 11 + n) for n in range(1, 8))  # scores 12..18: all outside 0-10
     data = write(tmp_path / "nps.csv", b"Respondent,Date,NPS\nr0,2024-05-01,9\n" + rows)
     db = tmp_path / "cx.duckdb"
-    done = cx_import(data, "--db", db)
+    done = cx_import(data, "--db", db, "--accept-warnings")  # 7 of 8 answers off the scale: confirmed
     assert done.returncode == 0, done.stderr
     assert "8 rows: 1 imported, 0 duplicates skipped, 7 rejected" in done.stdout
     assert 'Row 2, column "NPS": "12" is outside the NPS scale 0–10' in done.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cx.ingest import analyse, import_file
-from cx.ingest.mapping import ColumnProfile, match_header, normalise, touchpoint_from_header
+from cx.ingest.mapping import ColumnProfile, match_header, normalise
 from tests.unit.ingest_helpers import contents
 
 
@@ -78,15 +78,16 @@ def test_help_desk_export_becomes_tickets_with_linked_ratings():
     assert list(plan.preview["touchpoint"]) == ["Refund request", "Billing inquiry"]
 
 
-def test_timestamp_durations_are_measured_from_a_creation_time_and_negatives_rejected():
+def test_timestamp_durations_are_measured_from_a_creation_time_and_negatives_not_stored():
     data = (
         b"Ticket ID,Created,First Response Time,Time to Resolution\n"
         b"1,2024-01-01 09:00:00,2024-01-01 09:30:00,2024-01-01 10:00:00\n"
         b"2,2024-01-01 09:00:00,2024-01-01 09:30:00,2024-01-01 08:00:00\n"
     )
     plan = analyse(data, file_name="t.csv")
-    assert list(plan.preview["response_time_s"]) == [1800.0]
-    assert [(e["row"], e["column"]) for e in plan.errors] == [(2, "Time to Resolution")]
+    assert list(plan.preview["response_time_s"]) == [1800.0, 1800.0]
+    assert list(plan.preview["resolution_time_s"].fillna(-1)) == [3600.0, -1]  # the ticket stays, its duration not
+    assert plan.errors == [] and any(n.code == "before_start" and n.column == "Time to Resolution" for n in plan.notes)
 
 
 def test_timestamp_durations_without_a_creation_time_are_left_out_with_a_note():
@@ -107,15 +108,17 @@ def test_a_ticket_file_dated_by_another_date_than_its_creation_says_which_date_i
     assert not any("was used as the date" in note for note in created.notes)
 
 
-def test_wide_survey_columns_each_become_responses_at_their_touchpoint():
+def test_wide_survey_columns_each_become_responses_at_their_touchpoint_named_by_the_header_unchanged():
     data = (
-        b"Respondent,Submitted at,Satisfaction with delivery (1-5),Satisfaction with checkout (1-5)\n"
+        b"Respondent,Submitted at,Satisfaction with delivery (1-5),On-board service (1-5)\n"
         b"r1,2024-04-03,5,4\nr2,2024-04-05,,3\n"
     )
     plan = analyse(data, file_name="wide.csv")
     assert plan.kind == "responses"
-    assert [(s.survey, s.touchpoint) for s in plan.scores] == [("csat", "Delivery"), ("csat", "Checkout")]
-    assert touchpoint_from_header("How satisfied were you with onboarding? (1-5)") == "Onboarding"
+    assert [(s.survey, s.touchpoint, s.question) for s in plan.scores] == [
+        ("csat", "Satisfaction with delivery (1-5)", "Satisfaction with delivery (1-5)"),
+        ("csat", "On-board service (1-5)", "On-board service (1-5)"),
+    ]
 
 
 def test_map_overrides_a_guess_and_rejects_unknown_fields():
@@ -127,8 +130,8 @@ def test_map_overrides_a_guess_and_rejects_unknown_fields():
 
 
 CUSTOMERS = b"Customer ID,Plan\nK-101,Gold\nK-102,Gold\nK-103,Basic\nK-104,Basic\nK-105,Gold\nK-106,Basic\n"
-# "Kundennummer" is no header we know; its values are what tells us it is the customer.
-ORDERS = b"Kundennummer,Bestelldatum,Betrag\nK-101,2024-01-05,10\nK-102,2024-01-06,12\nK-103,2024-01-07,9\nK-104,2024-01-08,4\nK-105,2024-01-09,8\nX-999,2024-01-10,3\n"  # fmt: skip
+# "Kennziffer" is no header we know; its values are what tells us it is the customer.
+ORDERS = b"Kennziffer,Bestelldatum,Betrag\nK-101,2024-01-05,10\nK-102,2024-01-06,12\nK-103,2024-01-07,9\nK-104,2024-01-08,4\nK-105,2024-01-09,8\nX-999,2024-01-10,3\n"  # fmt: skip
 
 
 def test_a_column_whose_values_are_known_customer_ids_becomes_the_customer_id(tmp_path):
@@ -136,12 +139,12 @@ def test_a_column_whose_values_are_known_customer_ids_becomes_the_customer_id(tm
     import_file(CUSTOMERS, file_name="customers.csv", db=db)
     before = contents(db)
     plan = analyse(ORDERS, file_name="orders.csv", db=db)
-    assert plan.mapping["Kundennummer"] == "customer_id"  # 5 of 6 values (83%) are known
-    assert any('"Kundennummer" read as the customer id' in note for note in plan.notes)
+    assert plan.mapping["Kennziffer"] == "customer_id"  # 5 of 6 values (83%) are known
+    assert any('"Kennziffer" is read as the customer id' in note for note in plan.notes)
     assert contents(db) == before  # analyse only read the database
     # Without a database to compare with, the column means nothing to us.
-    assert "Kundennummer" not in analyse(ORDERS, file_name="orders.csv").mapping
-    assert "Kundennummer" not in analyse(ORDERS, file_name="orders.csv", db=tmp_path / "missing.duckdb").mapping
+    assert "Kennziffer" not in analyse(ORDERS, file_name="orders.csv").mapping
+    assert "Kennziffer" not in analyse(ORDERS, file_name="orders.csv", db=tmp_path / "missing.duckdb").mapping
     assert not (tmp_path / "missing.duckdb").exists()
 
 
@@ -149,13 +152,13 @@ def test_the_command_line_import_recognises_known_customer_ids_too(tmp_path):
     db = tmp_path / "cx.duckdb"
     import_file(CUSTOMERS, file_name="customers.csv", db=db)
     result = import_file(ORDERS, file_name="orders.csv", db=db)
-    assert result.mapping["Kundennummer"] == "customer_id"
+    assert result.mapping["Kennziffer"] == "customer_id"
 
 
 def test_a_column_with_too_few_or_too_rarely_known_ids_is_not_taken_for_the_customer(tmp_path):
     db = tmp_path / "cx.duckdb"
     import_file(CUSTOMERS, file_name="customers.csv", db=db)
-    few = b"Kundennummer,Bestelldatum,Betrag\nK-101,2024-01-05,10\nK-102,2024-01-06,12\nK-103,2024-01-07,9\nK-104,2024-01-08,4\n"  # fmt: skip
-    assert "Kundennummer" not in analyse(few, file_name="few.csv", db=db).mapping  # 4 known ids: fewer than 5
+    few = b"Kennziffer,Bestelldatum,Betrag\nK-101,2024-01-05,10\nK-102,2024-01-06,12\nK-103,2024-01-07,9\nK-104,2024-01-08,4\n"  # fmt: skip
+    assert "Kennziffer" not in analyse(few, file_name="few.csv", db=db).mapping  # 4 known ids: fewer than 5
     rarely = ORDERS + b"X-1,2024-01-11,1\nX-2,2024-01-12,1\n"  # 5 of 8 known: 62%
-    assert "Kundennummer" not in analyse(rarely, file_name="rarely.csv", db=db).mapping
+    assert "Kennziffer" not in analyse(rarely, file_name="rarely.csv", db=db).mapping

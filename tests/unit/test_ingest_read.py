@@ -79,7 +79,7 @@ def test_a_record_with_too_many_fields_is_rejected_with_its_number():
         (bytes(range(256)) * 8, "binary data"),
         (b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>x,y</body></html>", "is a web page"),
         (b'{"customers": [1, 2]}', "JSON"),
-        (b"foo,bar\n1,2\n", 'No recognisable columns in "bad.csv": found "foo", "bar"'),
+        (b"foo,bar\n1,2\n", 'No column of "bad.csv" matches a field we store (its columns: "foo" and "bar")'),
     ],
 )
 def test_files_that_are_not_tables_are_refused_and_leave_the_database_unchanged(tmp_path, data, expected):
