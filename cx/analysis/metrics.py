@@ -23,7 +23,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cx.analysis import filters as flt
-from cx.analysis import stats, units
+from cx.analysis import rolled, stats, units
 from cx.analysis.filters import Filters
 
 ALL = "All"
@@ -521,7 +521,9 @@ def sufficient_stats(
             }
         )
     )
-    if metric.source == "responses":
+    if rolled.answerable(backend, key, filters, by, target_s):
+        frame = _rolled_stats(backend, key, filters, by, grain, target_s, keep, periods)
+    elif metric.source == "responses":
         table = _group_column(backend, _responses_source(backend, key, filters, by), by)
         table = table.mutate(
             period=table.responded_at.truncate(GRAINS[grain]) if grain else ibis.literal(periods.period[0])
@@ -546,7 +548,36 @@ def sufficient_stats(
     return frame.sort_values(["period", "group"]).reset_index(drop=True)
 
 
+def _rolled_stats(
+    backend, key: str, filters: Filters, by: str | None, grain: str | None, target_s: float,
+    keep: Sequence[str] | None, periods: pd.DataFrame,
+) -> pd.DataFrame:  # fmt: skip
+    """The same statistics as the raw queries above, from the daily rollups (cx.analysis.rolled)."""
+    if METRICS[key].source == "responses":
+        per = (by,) if by in flt.EVENT_FIELDS + flt.RESPONSE_FIELDS else ()
+        table = _group_column(backend, rolled.responses(backend, key, filters, per), by)
+    else:
+        table = _group_column(backend, rolled.interactions(backend, key, filters), by, keep)
+    table = table.mutate(period=table.day.truncate(GRAINS[grain]) if grain else ibis.literal(periods.period[0]))
+    if METRICS[key].source == "responses":
+        sums = {
+            name: table[name].sum() for name in ("n", "promoters", "detractors", "top2", "easy", "total", "total_sq")
+        }
+        return table.group_by(["period", "group"]).aggregate(**sums).execute()
+    histogram = table.group_by(["period", "group", "bucket"]).aggregate(n=table.n.sum()).execute()
+    return rolled.duration_stats(histogram, ["period", "group"], target_s)
+
+
 def _churn_frame(backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
+    # Churn and retention are the same counts: a page showing both asks once per backend (one read).
+    memo = rolled.memo(backend).setdefault("churn", {})
+    asked = ("projected_clv" if key == "projected_clv" else "churn", filters, by, tuple(periods.period))
+    if asked not in memo:
+        memo[asked] = _churn_counts(backend, key, filters, by, periods)
+    return memo[asked].copy()
+
+
+def _churn_counts(backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
     customers = _group_column(backend, flt.customers_with_events(backend, filters), by)
     if _is_snapshot(customers):
         frame = _snapshot_stats(customers, ["group"]).execute()
@@ -732,6 +763,14 @@ def _single_row(frame: pd.DataFrame, key: str) -> dict:
 
 def _median_test_counts(backend, key: str, filters: Filters, current: dict, previous: dict) -> tuple[dict, dict]:
     """Counts above the pooled median of both periods, for Mood's median test."""
+    both_periods = replace(filters, start=filters.previous().start)
+    if rolled.answerable(backend, key, filters, None, DEFAULT_RESPONSE_TARGET_S):
+        rows = rolled.interactions(backend, key, both_periods)
+        rows = rows.mutate(current=rows.day >= filters.start)
+        above = rolled.median_test_counts(rows.group_by(["current", "bucket"]).aggregate(n=rows.n.sum()).execute())
+        if above is None:
+            return current, previous
+        return {**current, "above": above.get(True, 0)}, {**previous, "above": above.get(False, 0)}
     column = "resolution_time_s" if key == "resolution_time" else "response_time_s"
     both = flt.interactions(backend, replace(filters, start=filters.previous().start))
     both = both.filter(both[column].notnull() & (both[column] >= 0))

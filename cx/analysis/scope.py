@@ -154,8 +154,10 @@ def _json(value: Any) -> Any:
 
 
 def is_scoped(backend: Any) -> bool:
-    """For code that reads pre-aggregated tables: those cannot be limited, so read the raw tables instead."""
-    return isinstance(backend, ScopedBackend)
+    """For code that reads pre-aggregated tables: those cannot be limited, so read the raw tables instead.
+
+    Masking alone (a viewer who may see every customer) limits no rows, so it does not count."""
+    return isinstance(backend, ScopedBackend) and bool(backend.scope)
 
 
 def within(params: dict[str, list[str]], scope: Scope) -> dict[str, list[str]]:

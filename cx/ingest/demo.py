@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from cx.ingest import comments
 from cx.ingest.demo_followups import add_followup_history
+from cx.store import rollups
 from cx.store.db import db_path, writing
 from cx.store.schema import JOURNEY_STAGES
 
@@ -755,6 +756,7 @@ def _load(
                FROM demo_responses ORDER BY n""",
             [rw, cw, iw, import_id, QUESTIONS["nps"], QUESTIONS["csat"], QUESTIONS["ces"]],
         )
+        rollups.refresh(con, [import_id])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

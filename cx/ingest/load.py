@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cx.ingest.plan import ImportPlan
-from cx.store import audit
+from cx.store import audit, rollups
 from cx.store.db import DatabaseBusy, connect, db_path, writing
 
 CUSTOMER = ("customer_id", "name", "segment", "region", "plan", "signup_date", "churn_date", "churned")
@@ -223,6 +223,7 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                 if column.stored_as and column.rule != "drop":
                     con.execute("INSERT INTO personal_fields VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                 [column.stored_as, column.kind, column.header, import_id])  # fmt: skip
+            rollups.refresh(con, [import_id])  # this import's share of the daily rollups, in its transaction
             audit.record("import", f"{plan.file_name} (import #{import_id})", actor=actor, rows=imported, con=con,
                          detail={"import_id": import_id, "kind": plan.kind, **counts})  # fmt: skip
             before_commit(con)
@@ -355,7 +356,7 @@ def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, on
                 made_by = found[1] if found and found[1] else "someone else"
                 raise UndoRefused(f"Import #{import_id} was made by {made_by}; an editor can undo only their own "
                                   "imports. Ask an admin to undo it.")  # fmt: skip
-            handed = _hand_on(con, import_id)
+            handed, heirs = _hand_on(con, import_id)
             removed = 0
             con.execute("DELETE FROM customer_attributes WHERE import_id = ?", [import_id])
             con.execute("DELETE FROM personal_fields WHERE import_id = ?", [import_id])
@@ -363,6 +364,7 @@ def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, on
                 removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchall()[0][0]
             con.execute("DELETE FROM import_claims WHERE import_id = ?", [import_id])
             con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
+            rollups.refresh(con, [import_id, *heirs])  # its share goes; the records handed on count with their heirs
             what = f"{found[0]} (import #{import_id})" if found else f"import #{import_id}"
             audit.record("undo", what, actor=actor, rows=removed, con=con,
                          detail={"import_id": import_id, "imported_by": found[1] if found else None,
@@ -374,12 +376,12 @@ def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, on
     return removed
 
 
-def _hand_on(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
+def _hand_on(con: duckdb.DuckDBPyConnection, import_id: int) -> tuple[int, set[int]]:
     """Records the import owns that a standing import also brought pass to the latest such import.
 
     Customers take that import's own values and attributes (kept in its claim); events keep theirs
-    (the same id is the same event). Returns how many records were handed on."""
-    handed = 0
+    (the same id is the same event). Returns how many records were handed on, and to which imports."""
+    handed, heirs = 0, set()
     for table, (key, _) in TABLES.items():
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE heirs AS
@@ -390,8 +392,10 @@ def _hand_on(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
                 GROUP BY cl.record_key""",
             [import_id, import_id],
         )
-        if not con.execute("SELECT count(*) FROM heirs").fetchall()[0][0]:
+        found = {row[0] for row in con.execute("SELECT DISTINCT heir FROM heirs").fetchall()}
+        if not found:
             continue
+        heirs |= found
         if table == "customers":
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE heir_versions AS
@@ -423,7 +427,7 @@ def _hand_on(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
             f"""DELETE FROM import_claims WHERE table_name = '{table}'
                 AND (import_id, record_key) IN (SELECT heir, record_key FROM heirs)"""
         ).fetchall()[0][0]
-    return handed
+    return handed, heirs
 
 
 def import_history(db=None) -> pd.DataFrame:

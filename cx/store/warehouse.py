@@ -8,7 +8,7 @@
 
 The metric layer (cx.analysis) is written in Ibis and asks only for tables by
 name (`customers`, `interactions`, `responses`, `customer_attributes`,
-`imports`, and the rollups when they exist), so pointing it at another engine
+and `imports`; never the rollups, which only the local file keeps), so pointing it at another engine
 is a matter of handing it another Ibis backend. The dashboard never writes
 there: a PostgreSQL session is switched to read-only transactions, and the
 metric layer needs no temporary tables. Imports stay local (`python -m cx import`
@@ -35,8 +35,9 @@ import duckdb
 import ibis
 
 REFRESH_S = float(os.environ.get("CX_WAREHOUSE_REFRESH", "300"))
-# What a first load copies: the data model and its rollups; rejected rows and bookkeeping stay local.
-SKIPPED_TABLES = ("schema_version", "import_rejects")
+# What a first load copies: the data model. Rejected rows and bookkeeping stay local, and so do the rollups:
+# the warehouse's own pipelines load it, so rollups copied once would go stale (the metric layer reads raw there).
+SKIPPED_TABLES = ("schema_version", "import_rejects", "rollup_responses", "rollup_interactions")
 
 _local = threading.local()
 _spark_lock = threading.Lock()

@@ -28,7 +28,8 @@ def test_raw_sql_and_pandas_give_the_metric_layers_figure(three_ways, key):
             for group, value in theirs.items():
                 assert value == pytest.approx(ours[group], rel=1e-9), f"{way}, {group}"
         else:
-            assert theirs == pytest.approx(ours, rel=1e-9), way
+            # A median from the metric layer is read from the rollups' histogram: within its stated error.
+            assert theirs == pytest.approx(ours, rel=bench.tolerance(key)), way
 
 
 def test_the_pandas_way_reports_its_load_and_frames(three_ways):
