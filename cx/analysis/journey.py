@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats as _scipy
 
 from cx.analysis import filters as flt
-from cx.analysis import metrics, narrative, segments, stats, trends
+from cx.analysis import metrics, narrative, rolled, segments, stats, trends
 from cx.analysis.filters import Filters
 from cx.store.schema import JOURNEY_STAGES
 
@@ -292,12 +292,19 @@ def stage_flow(backend: ibis.BaseBackend, filters: Filters, by: str | None = Non
     scope = replace(filters, where=tuple((k, v) for k, v in filters.where if k != "journey_stage"))
     active = flt.interactions(backend, scope)
     active = active.filter(active.customer_id.notnull()).select("customer_id").distinct()
-    history = flt.interactions(backend, scope, dated=False)
-    history = history.filter(
-        history.journey_stage.notnull()
-        & (history.occurred_at < ibis.timestamp((filters.end + timedelta(days=1)).isoformat()))
-        & history.customer_id.isin(active.customer_id)
-    )
+    until = ibis.timestamp((filters.end + timedelta(days=1)).isoformat())
+    if not scope.event_filters and rolled.enabled() and rolled.ready(backend):
+        # Each customer's first interaction at each stage (cx.store.rollups), not the whole history. The
+        # customer filters are in `active` already; channel or touchpoint filters need every interaction.
+        firsts = backend.table("rollup_stages")
+        history = firsts.filter((firsts.first_at < until) & firsts.customer_id.isin(active.customer_id))
+    else:
+        history = flt.interactions(backend, scope, dated=False)
+        history = history.filter(
+            history.journey_stage.notnull()
+            & (history.occurred_at < until)
+            & history.customer_id.isin(active.customer_id)
+        )
     order = ibis.cases(*[(history.journey_stage == s, i) for i, s in enumerate(JOURNEY_STAGES)], else_=None)
     reached = history.select("customer_id", "journey_stage", order=order).distinct()
     reached = metrics._group_column(backend, reached, by)

@@ -83,7 +83,7 @@ def _in_step(backend: Any) -> bool:
     engine = getattr(backend, "_backend", backend)  # under a viewer's masking, the engine behind it
     if getattr(engine, "name", None) != "duckdb" or not set(TABLES) <= set(backend.list_tables()):
         return False
-    rolled_responses, rolled_interactions = (backend.table(name) for name in TABLES)
+    rolled_responses, rolled_interactions = backend.table("rollup_responses"), backend.table("rollup_interactions")
     counted = rolled_interactions.filter(rolled_interactions.measure == "rows")
     responses, interactions = backend.table("responses"), backend.table("interactions")
 

@@ -11,6 +11,9 @@ Two tables, one row per (import, day, survey or measure, event dimensions):
   number of interactions. A median or 90th percentile read from it is within 2^(1/32) − 1 ≈ 2.2% of the
   exact one (cx.analysis.rolled); "answered within 4 hours" is exact, 4 h being a bucket edge.
 
+- `rollup_stages`: per customer and journey stage, the first moment they had an interaction at it (the
+  journey funnel reads it instead of every interaction in the history).
+
 Every row carries the import_id of the events it counts. An import adds its share inside its own
 transaction (`refresh`), an undo removes it (and re-counts the share of the imports its records were
 handed on to), and a frozen snapshot (`db.pin`) shadows these tables by import_id like any other.
@@ -29,7 +32,7 @@ from typing import Any
 # No DuckDB import here: the metric layer reads this module's constants and must not pull DuckDB in.
 Connection = Any  # a duckdb.DuckDBPyConnection
 
-TABLES = ("rollup_responses", "rollup_interactions")
+TABLES = ("rollup_responses", "rollup_interactions", "rollup_stages")
 BUCKETS_PER_DOUBLING = 16
 BUCKET_BASE_S = 4 * 3600  # a bucket edge: the default response target is answered exactly
 
@@ -61,6 +64,14 @@ CREATE = [
         n              BIGINT NOT NULL
     )""",
 ]
+
+
+CREATE_STAGES = """CREATE TABLE rollup_stages (
+        import_id      INTEGER,
+        customer_id    VARCHAR NOT NULL,
+        journey_stage  VARCHAR NOT NULL,
+        first_at       TIMESTAMP NOT NULL  -- the customer's first interaction at the stage (in this import)
+    )"""
 
 
 def _bucket(column: str) -> str:
@@ -96,8 +107,20 @@ def _fill(where: str) -> list[str]:
     ]
 
 
-# The migration that adds the rollups builds them for the rows a database already holds.
+def _fill_stages(where: str) -> str:
+    return f"""INSERT INTO rollup_stages
+               SELECT import_id, customer_id, journey_stage, min(occurred_at) FROM interactions
+               WHERE ({where}) AND customer_id IS NOT NULL AND journey_stage IS NOT NULL
+               GROUP BY ALL"""
+
+
+def _fill_all(where: str) -> list[str]:
+    return [*_fill(where), _fill_stages(where)]
+
+
+# The migrations that add the rollups build them for the rows a database already holds.
 MIGRATION = CREATE + _fill("TRUE")
+MIGRATION_STAGES = [CREATE_STAGES, _fill_stages("TRUE")]
 
 
 def refresh(con: Connection, import_ids: Iterable[int]) -> None:
@@ -108,7 +131,7 @@ def refresh(con: Connection, import_ids: Iterable[int]) -> None:
     listed = ", ".join(str(i) for i in ids)  # integers we formatted ourselves
     for table in TABLES:
         con.execute(f"DELETE FROM {table} WHERE import_id IN ({listed})")
-    for statement in _fill(f"import_id IN ({listed})"):
+    for statement in _fill_all(f"import_id IN ({listed})"):
         con.execute(statement)
 
 
@@ -116,5 +139,5 @@ def rebuild(con: Connection) -> None:
     """Count everything again (rows stored by hand, outside any import, included)."""
     for table in TABLES:
         con.execute(f"DELETE FROM {table}")
-    for statement in _fill("TRUE"):
+    for statement in _fill_all("TRUE"):
         con.execute(statement)

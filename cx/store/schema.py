@@ -407,4 +407,6 @@ MIGRATIONS: list[list[str]] = [
     # 11: rollups kept at import (cx.store.rollups), built here for the rows a database already holds. A later
     # change to what they count comes as a new migration that rebuilds them, not as an edit of this one.
     rollups.MIGRATION,
+    # 12: the journey funnel's rollup: each customer's first interaction at each stage (cx.store.rollups).
+    rollups.MIGRATION_STAGES,
 ]

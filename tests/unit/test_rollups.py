@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cx.analysis import metrics, rolled, scope
+from cx.analysis import journey, metrics, rolled, scope
 from cx.analysis.filters import Filters
 from cx.ingest import import_file, undo_import
 from cx.store import db, rollups, warehouse
@@ -121,11 +121,16 @@ def test_the_migration_builds_the_rollups_of_rows_a_database_already_holds(db_fi
     build_db(db_file, responses=[{"response_id": f"r{i}", "responded_at": datetime(2026, 6, 3), "survey": "nps",
                                   "score": 10} for i in range(5)])  # fmt: skip
     with db.writing(db_file) as con:  # as a database from before the rollups
-        con.execute("DROP TABLE rollup_responses")
-        con.execute("DROP TABLE rollup_interactions")
-        con.execute("DELETE FROM schema_version WHERE version = ?", [len(db.MIGRATIONS)])
+        for table in rollups.TABLES:
+            con.execute(f"DROP TABLE {table}")
+        con.execute("DELETE FROM schema_version WHERE version >= 11")
     db.ensure_database(db_file)
     assert rollup_totals(db_file)["responses"] == [(None, 5)]
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM rollup_stages").fetchall() == [(0,)]
+    finally:
+        con.close()
     with db.reading(db_file) as backend:
         assert rolled.ready(backend)
 
@@ -316,3 +321,35 @@ def _close(actual, expected, where) -> None:
         assert actual is None or pd.isna(actual), where
     else:
         assert float(actual) == pytest.approx(float(expected), rel=rolled.QUANTILE_ERROR + 1e-9, abs=1e-9), where
+
+
+# --- the journey funnel ---------------------------------------------------------------------------
+
+
+def _flows(path, filters: Filters) -> tuple[list[str], list[pd.DataFrame]]:
+    with db.reading(path) as backend:
+        recording = Recording(backend)
+        flows = [journey.stage_flow(recording, filters), journey.stage_flow(recording, filters, by="segment")]
+    return recording.asked, flows
+
+
+def test_the_journey_funnel_reads_each_customers_first_interaction_per_stage_and_matches_raw(demo_db, monkeypatch):
+    with db.reading(demo_db) as backend:
+        last = metrics.data_range(backend)[1]
+    for filters in (Filters.default(today=last), Filters.default(today=last).with_values(segment=["SMB"])):
+        asked, fast = _flows(demo_db, filters)
+        assert "rollup_stages" in asked
+        monkeypatch.setenv("CX_ROLLUPS", "off")
+        asked_raw, raw = _flows(demo_db, filters)
+        monkeypatch.delenv("CX_ROLLUPS")
+        assert "rollup_stages" not in asked_raw
+        for a, b in zip(fast, raw, strict=True):
+            assert len(a) and a["reached"].sum() > 0
+            pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_channel_filter_makes_the_journey_funnel_read_every_interaction(demo_db):
+    with db.reading(demo_db) as backend:
+        last = metrics.data_range(backend)[1]
+    asked, _ = _flows(demo_db, Filters.default(today=last).with_values(channel=["Email"]))
+    assert "rollup_stages" not in asked
