@@ -521,8 +521,8 @@ def sufficient_stats(
             }
         )
     )
-    if rolled.answerable(backend, key, filters, by, target_s):
-        frame = _rolled_stats(backend, key, filters, by, grain, target_s, keep, periods)
+    if rollup := rolled.source(backend, key, filters, by, target_s):
+        frame = _rolled_stats(backend, rollup, key, filters, by, grain, target_s, keep, periods)
     elif metric.source == "responses":
         table = _group_column(backend, _responses_source(backend, key, filters, by), by)
         table = table.mutate(
@@ -549,13 +549,13 @@ def sufficient_stats(
 
 
 def _rolled_stats(
-    backend, key: str, filters: Filters, by: str | None, grain: str | None, target_s: float,
+    backend, rollup: str, key: str, filters: Filters, by: str | None, grain: str | None, target_s: float,
     keep: Sequence[str] | None, periods: pd.DataFrame,
 ) -> pd.DataFrame:  # fmt: skip
     """The same statistics as the raw queries above, from the daily rollups (cx.analysis.rolled)."""
     if METRICS[key].source == "responses":
         per = (by,) if by in flt.EVENT_FIELDS + flt.RESPONSE_FIELDS else ()
-        table = _group_column(backend, rolled.responses(backend, key, filters, per), by)
+        table = _group_column(backend, rolled.responses(backend, key, filters, per, rollup), by)
     else:
         table = _group_column(backend, rolled.interactions(backend, key, filters), by, keep)
     table = table.mutate(period=table.day.truncate(GRAINS[grain]) if grain else ibis.literal(periods.period[0]))

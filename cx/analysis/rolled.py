@@ -2,8 +2,9 @@
 
 `answerable` decides, per figure; cx.analysis.metrics then reads the same sufficient statistics from the
 rollup instead of the raw tables. The raw tables answer whenever the rollups cannot say the same thing:
-- a filter or split by a customer field (segment, region, plan, an attribute): the rollups hold none,
-  since a later customers file may move a customer to another segment;
+- a customer field (segment, region, plan) together with an event field (channel, journey stage,
+  touchpoint), any customer attribute, and a duration by customer field: survey figures by customer
+  field come from their own rollup, read only while the customers are those it was counted with;
 - a row scope (only some customers): an aggregate cannot be limited to customers (cx.analysis.scope);
 - another engine (warehouse mode) or a file without rollups, and any file whose rollups do not count the
   same rows as its tables (rows written by hand, outside an import);
@@ -31,7 +32,7 @@ import pandas as pd
 from cx.analysis import filters as flt
 from cx.analysis import scope
 from cx.analysis.filters import Filters
-from cx.store.rollups import BUCKET_BASE_S, BUCKETS_PER_DOUBLING, TABLES
+from cx.store.rollups import BUCKET_BASE_S, BUCKETS_PER_DOUBLING, CUSTOMERS_SIGNATURE, TABLES
 
 SURVEY_KEYS = ("nps", "csat", "ces", "rating10")
 DURATION_COLUMNS = {
@@ -46,18 +47,43 @@ def enabled() -> bool:
     return os.environ.get("CX_ROLLUPS", "on").strip().lower() not in ("off", "0", "no", "false")
 
 
-def answerable(backend: Any, key: str, filters: Filters, by: str | None, target_s: float) -> bool:
-    """Whether this figure can be read from the rollups and come out as from the raw tables."""
+def source(backend: Any, key: str, filters: Filters, by: str | None, target_s: float) -> str | None:
+    """The rollup that gives this figure as the raw tables would, or None (read them)."""
     if not enabled() or (key not in SURVEY_KEYS and key not in DURATION_COLUMNS):
-        return False
+        return None
     if key == "response_within_target" and _target_bucket(target_s) is None:
-        return False
-    if filters.customer_filters:
-        return False
-    splits = flt.EVENT_FIELDS + (flt.RESPONSE_FIELDS if key in SURVEY_KEYS else ())
-    if by is not None and by not in splits:
-        return False
-    return ready(backend)
+        return None
+    survey = key in SURVEY_KEYS
+    splits = flt.EVENT_FIELDS + (flt.RESPONSE_FIELDS if survey else ())
+    if not filters.customer_filters and (by is None or by in splits):
+        return ("rollup_responses" if survey else "rollup_interactions") if ready(backend) else None
+    by_customer = set(filters.customer_filters) <= set(flt.CUSTOMER_FIELDS)
+    if (
+        survey
+        and by_customer
+        and not filters.event_filters
+        and (by is None or by in flt.CUSTOMER_FIELDS + flt.RESPONSE_FIELDS)
+    ):
+        fresh = ready(backend) and customers_unchanged(backend)
+        return "rollup_response_customers" if fresh else None
+    return None
+
+
+def answerable(backend: Any, key: str, filters: Filters, by: str | None, target_s: float) -> bool:
+    return source(backend, key, filters, by, target_s) is not None
+
+
+def customers_unchanged(backend: Any) -> bool:
+    """The customer-field rollup was counted with the customers this connection sees (not so in a snapshot
+    taken before a customers file changed them, nor after customers were written by hand)."""
+    memo_ = memo(backend)
+    if "customers" not in memo_:
+        engine = backend
+        while hasattr(engine, "_backend"):  # under a viewer's masking: the engine behind it
+            engine = engine._backend
+        check = f"SELECT (SELECT value FROM rollup_state WHERE name = 'customers') = ({CUSTOMERS_SIGNATURE}) AS same"
+        memo_["customers"] = bool(engine.sql(check).execute()["same"].iloc[0])
+    return memo_["customers"]
 
 
 def ready(backend: Any) -> bool:
@@ -104,20 +130,23 @@ def _in_step(backend: Any) -> bool:
 
 
 def _events(table: ir.Table, filters: Filters, dated: bool) -> ir.Table:
+    """The period, and the event or customer fields filtered (`source` chose a rollup that has them)."""
     if dated:
         table = table.filter((table.day >= filters.start) & (table.day <= filters.end))
-    for name, values in filters.event_filters.items():
+    for name, values in (filters.event_filters | filters.customer_filters).items():
         table = table.filter(table[name].isin(values))
     return table
 
 
-def responses(backend: Any, key: str, filters: Filters, per: tuple[str, ...] = ()) -> ir.Table:
+def responses(
+    backend: Any, key: str, filters: Filters, per: tuple[str, ...] = (), rollup: str = "rollup_responses"
+) -> ir.Table:
     """Rollup rows of the survey's answers in the period, as cx.analysis.filters.responses chooses them.
 
     Unless the filters choose questions, only the question with the most answers counts in each survey
     (and each group of `per`), over any period; answers to an unknown question count with it."""
     survey = "nps" if key.startswith("nps") else key
-    table = backend.table("rollup_responses")
+    table = backend.table(rollup)
     table = table.filter(table.survey == survey)
     chosen = _events(table, filters, dated=True)
     for name, values in filters.response_filters.items():

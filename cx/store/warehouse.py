@@ -37,7 +37,15 @@ import ibis
 REFRESH_S = float(os.environ.get("CX_WAREHOUSE_REFRESH", "300"))
 # What a first load copies: the data model. Rejected rows and bookkeeping stay local, and so do the rollups:
 # the warehouse's own pipelines load it, so rollups copied once would go stale (the metric layer reads raw there).
-SKIPPED_TABLES = ("schema_version", "import_rejects", "rollup_responses", "rollup_interactions", "rollup_stages")
+SKIPPED_TABLES = (
+    "schema_version",
+    "import_rejects",
+    "rollup_responses",
+    "rollup_interactions",
+    "rollup_stages",
+    "rollup_response_customers",
+    "rollup_state",
+)
 
 _local = threading.local()
 _spark_lock = threading.Lock()
