@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cx.analysis import rolled
 from cx.ingest import analyse
 from tests.conftest import REAL_DATA
 
@@ -283,7 +284,8 @@ def test_la_311_requests_give_the_phone_share_and_a_resolution_median_computed_h
     assert stored == [(pytest.approx(hours[closed & (hours >= 0)].median()), int((closed & (hours >= 0)).sum()))]
     resolution = cx_metrics(db)["resolution_time"]
     assert resolution["n"] == int((hours >= 0).sum()) == 9982
-    assert resolution["median_s"] / 3600 == pytest.approx(hours[hours >= 0].median())
+    # `cx metrics` reads the median from the rollups' histogram: within its stated error of the exact one.
+    assert resolution["median_s"] / 3600 == pytest.approx(hours[hours >= 0].median(), rel=rolled.QUANTILE_ERROR)
 
 
 def test_oulad_registrations_give_the_reference_withdrawal_share_and_median_day(alone):
