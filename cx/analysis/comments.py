@@ -124,9 +124,13 @@ def matching(backend: ibis.BaseBackend, filters: Filters, view: CommentView) -> 
         table = table.filter(table.response_id.isin(_mentioning(backend, view.themes).response_id))
     # Search reads the masked, folded text: "nao" finds "não", and nobody finds a comment by the
     # e-mail address it hides. A comment not yet analysed is searched in plain lower case.
+    # DuckDB's full-text extension cannot be had offline (it is downloaded on first use, and no package
+    # ships it for DuckDB 1.5), so search scans this column, stored at import: the cheap `contains`
+    # narrows the rows first and the word-start pattern (what an index would match) checks only those.
+    # Measured at 100,000 comments: about 7 ms for the scan, the page query dominates (`python -m cx bench`).
     searched = table.search_text.fill_null(table.comment.lower())
     for term in text.search_terms(view.search):
-        table = table.filter(searched.contains(term))
+        table = table.filter(searched.contains(term) & searched.re_search(text.word_start_pattern(term)))
     return table
 
 

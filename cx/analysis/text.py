@@ -473,7 +473,12 @@ def theme_impact(answers: pd.DataFrame, mentions: pd.DataFrame, survey: str, tot
         if with_value is not None and without_value is not None:
             difference = 100.0 * (with_value - without_value)
             se = math.sqrt(with_var / m + without_var / (commented - m))
-            if se > 0:
+            # The Wald test needs enough answers on both sides: 5 comments that all say "refund" and all
+            # score 1 have zero variance, and would come out "certain". A small side gets no test at all,
+            # so it is neither marked nor counted in the false-discovery control ("n too small").
+            if stats.is_small(m) or stats.is_small(commented - m):
+                p_value = None
+            elif se > 0:
                 p_value = float(2 * stats._scipy.norm.sf(abs(difference / 100.0 / se)))
             else:
                 p_value = 1.0 if difference == 0 else 0.0
@@ -517,7 +522,7 @@ def theme_impact(answers: pd.DataFrame, mentions: pd.DataFrame, survey: str, tot
             "points_lost": [r.points_lost for r in rows],
             "points_lost_low": [r.points_lost_low for r in rows],
             "points_lost_high": [r.points_lost_high for r in rows],
-            "small": [stats.is_small(r.mentions) for r in rows],
+            "small": [stats.is_small(r.mentions) or stats.is_small(r.without_theme.n) for r in rows],
         }
     )
     return frame.sort_values("points_lost", ascending=False, na_position="last").reset_index(drop=True)
@@ -562,6 +567,23 @@ def search_terms(query: str) -> list[str]:
     return [fold(t) for t in [*phrases, *rest.split()] if t.strip()]
 
 
+# A search term matches at the start of a word, as a full-text index would: "refund" finds "refunds" and
+# "Refunded", "app" finds "app" and "apps" but not "happy" or "disappointed". A term that starts with a
+# sign ("@", "#12") matches anywhere. DuckDB's regular expressions are RE2's: \p{L} is any letter.
+_RE2_WORD_START = r"(?:^|[^\p{L}\p{N}_])"
+_RE2_SPECIAL = set(r"\.+*?()|[]{}^$-")
+
+
+def _starts_a_word(term: str) -> bool:
+    return bool(term) and (term[0].isalnum() or term[0] == "_")
+
+
+def word_start_pattern(term: str) -> str:
+    """The RE2 pattern (DuckDB's `regexp_matches`) that finds a folded term at the start of a word."""
+    escaped = "".join("\\" + c if c in _RE2_SPECIAL else c for c in term)
+    return (_RE2_WORD_START if _starts_a_word(term) else "") + escaped
+
+
 def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """(start, end) of every occurrence of the folded terms in `text`, merged, in order."""
     if not terms:
@@ -575,7 +597,7 @@ def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     folded = "".join(folded_chars)
     spans = []
     for term in terms:
-        for found in re.finditer(re.escape(term), folded):
+        for found in re.finditer(("(?<!\\w)" if _starts_a_word(term) else "") + re.escape(term), folded):
             spans.append((origin[found.start()], origin[found.end() - 1] + 1))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):

@@ -12,7 +12,7 @@ import math
 import streamlit as st
 
 from cx import charts
-from cx.analysis import comments, text
+from cx.analysis import comments, stats, text, units
 from cx.analysis.comments import CommentView
 from cx.analysis.filters import Filters
 from cx.app import auth, ui
@@ -72,7 +72,7 @@ def controls(filters: Filters, view: CommentView, choices: dict[str, list[str]],
     state = st.session_state
     state["cm_q"] = view.search
     st.text_input("Search the comments", key="cm_q", on_change=_changed, args=("search", "cm_q"),
-                  placeholder='words or "a phrase"; accents and case do not matter',
+                  placeholder='words (matched from their start) or "a phrase"; accents and case do not matter',
                   icon=":material/search:")  # fmt: skip
     first, second, third, fourth = st.columns(4)
     surveys = ["", *comments.SURVEYS]
@@ -125,7 +125,9 @@ def comment_list(frame, total: int, view: CommentView) -> None:
                 icon=":material/search_off:")  # fmt: skip
         return
     first = (view.page - 1) * view.page_size + 1
-    st.caption(f"{total:,} comments match · showing {first:,}–{first + len(frame) - 1:,} · page {view.page} of {pages}")
+    matches = f"{units.counted(total, 'comment')} {'matches' if total == 1 else 'match'}"
+    shown = f"showing {first:,}–{first + len(frame) - 1:,} · page {view.page} of {pages}" if pages > 1 else ""
+    st.caption(" · ".join(part for part in (matches, shown) if part))
     terms = text.search_terms(view.search)
     for row in frame.itertuples():
         with st.container(border=True):
@@ -155,6 +157,27 @@ def comment_list(frame, total: int, view: CommentView) -> None:
 # --- themes ------------------------------------------------------------------------------------
 
 
+def impact_headline(impact, survey: str) -> str:
+    """The one sentence above the theme-cost bars: the costliest significant theme, or why there is none."""
+    unit = "NPS points" if survey == "nps" else "CSAT points (top-2-box %)"
+    headline = "NPS" if survey == "nps" else "CSAT"
+    costly = impact[impact["significant"] & (impact["points_lost"] > 0)]
+    themes = units.counted(len(impact), "theme")
+    if len(costly):
+        top = costly.iloc[0]
+        return (
+            f"{top.theme} costs the most: {top.points_lost:.1f} {unit} (95% {top.points_lost_low:.1f} – "
+            f"{top.points_lost_high:.1f}), mentioned in {top.share:.0f}% of comments. {len(costly)} of {themes} "
+            f"{'costs' if len(costly) == 1 else 'cost'} {headline} significantly (false discoveries controlled)."
+        )
+    if impact["small"].all():
+        return (
+            f"Too few comments to weigh any theme against {headline} here: each of the {themes} is mentioned in "
+            f"fewer than {stats.MIN_N} comments, or by nearly all of them. Widen the dates or the filters."
+        )
+    return f"No theme costs {headline} significantly under these filters ({themes} weighed)."
+
+
 def impact_section(filters: Filters, view: CommentView) -> None:
     survey = ui.query(comments.impact_survey, filters, view)
     if survey is None:
@@ -162,19 +185,13 @@ def impact_section(filters: Filters, view: CommentView) -> None:
         return
     unit = "NPS points" if survey == "nps" else "CSAT points (top-2-box %)"
     impact = ui.query(comments.theme_impact, filters, survey)
+    if view.changed(order="newest") != CommentView():
+        st.caption("Themes are weighed over every commented answer under the sidebar filters; the search and "
+                   "the filters above narrow the list of comments only.")  # fmt: skip
     if impact.empty:
         st.info("No theme is mentioned in these comments yet. Themes are found after an import.")
         return
-    costly = impact[impact["significant"] & (impact["points_lost"] > 0)]
-    if len(costly):
-        top = costly.iloc[0]
-        st.markdown(
-            f"**{md(top.theme)} costs the most: {top.points_lost:.1f} {unit} "
-            f"(95% {top.points_lost_low:.1f} – {top.points_lost_high:.1f}), mentioned in {top.share:.0f}% of "
-            f"comments. {len(costly)} of {len(impact)} themes cost significantly (false discoveries controlled).**"
-        )
-    else:
-        st.markdown(f"**No theme costs {unit.split(' (')[0]} significantly under these filters.**")
+    st.markdown(f"**{md(impact_headline(impact, survey))}**")
     # Costliest first, as text.theme_impact ranks them.
     figure = charts.ranked_bars(text.impact_bars(impact), label="theme", value_label=f"{unit} lost", value_format=".1f",
                                 sort=False)  # fmt: skip
@@ -187,7 +204,8 @@ def impact_section(filters: Filters, view: CommentView) -> None:
         "the commented answers that do not (95% Wald interval of the difference). Points lost: how much the "
         "headline figure would rise if the answers mentioning the theme scored like the rest, = share of all "
         "answers × difference, with the same interval scaled. Red: significant after Benjamini–Hochberg "
-        "across all themes. A theme is mentioned when it carries at least "
+        f"across all themes; a theme mentioned in fewer than {stats.MIN_N} comments (or missing from fewer than "
+        f"{stats.MIN_N}) gets no test and shows as n too small. A theme is mentioned when it carries at least "
         f"{text.MENTION_SHARE:.0%} of a comment's weight.",
         "Themes: TF-IDF over the comments (stop words of each language present), NMF into 8–20 themes, "
         "named by YAKE keyphrases. Renames, merges and pinned keyword rules are kept across recomputations.",
@@ -229,7 +247,7 @@ def manage_themes() -> None:
         if themes.empty:
             st.caption("No themes yet: they are found after an import of comments.")
         else:
-            labels = {int(r.theme_id): f"{r.name} — {', '.join(r.keyphrases)} ({r.comments:,} comments)"
+            labels = {int(r.theme_id): f"{r.name} — {', '.join(r.keyphrases)} ({units.counted(r.comments, 'comment')})"
                       for r in themes.itertuples()}  # fmt: skip
             pick, name, go = st.columns([3, 2, 1], vertical_alignment="bottom")
             chosen = pick.selectbox("Theme", list(labels), format_func=lambda i: md(labels[i]), key="cm_rename_pick")

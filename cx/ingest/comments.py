@@ -17,7 +17,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from cx.analysis import privacy, text
+from cx.analysis import privacy, text, units
 from cx.store import db
 
 Progress = Callable[[float, str], None]
@@ -32,8 +32,8 @@ class CommentsRun:
 
     def line(self) -> str:
         return (
-            f"{self.comments:,} comments ({self.analysed:,} newly analysed), {self.themes} themes, "
-            f"in {self.seconds:.1f} s"
+            f"{units.counted(self.comments, 'comment')} ({self.analysed:,} newly analysed), "
+            f"{units.counted(self.themes, 'theme')}, in {self.seconds:.1f} s"
         )
 
 
@@ -136,6 +136,35 @@ def after_import(kind: str, imported: int, path=None, progress: Progress | None 
         refresh(path, progress=progress)
     except Exception as error:  # the import is written; a failed analysis must not look like a failed import
         return f"The comments were imported but not analysed ({error}). Run: python -m cx themes"
+    return None
+
+
+def forget_removed(con) -> int:
+    """Inside an undo's transaction: drop the analysis of comments whose response is gone, recount the
+    themes and drop model themes left with no comment. Returns how many comments were forgotten.
+
+    The themes are consistent the moment the undo commits; `after_undo` then recomputes them over the
+    comments that remain, as an import does."""
+    gone = """NOT EXISTS (SELECT 1 FROM responses r WHERE r.response_id = {table}.response_id
+                             AND r.comment IS NOT NULL AND trim(r.comment) <> '')"""
+    forgotten = con.execute(f"DELETE FROM comment_analysis WHERE {gone.format(table='comment_analysis')}").fetchall()
+    con.execute(f"DELETE FROM comment_themes WHERE {gone.format(table='comment_themes')}")
+    con.execute(
+        """UPDATE themes SET comments = (SELECT count(DISTINCT response_id) FROM comment_themes m
+                                         WHERE m.theme_id = themes.theme_id)"""
+    )
+    con.execute("DELETE FROM themes WHERE source = 'model' AND comments = 0")
+    return int(forgotten[0][0])
+
+
+def after_undo(forgotten: int, path=None, progress: Progress | None = None) -> str | None:
+    """The hook an undo calls after its commit: recompute the themes when it removed comments."""
+    if not forgotten:
+        return None
+    try:
+        refresh(path, progress=progress)
+    except Exception as error:  # the undo stands and the themes already leave its comments out
+        return f"The import was undone but the themes were not recomputed ({error}). Run: python -m cx themes"
     return None
 
 

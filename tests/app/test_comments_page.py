@@ -157,3 +157,22 @@ def test_overview_survey_tiles_link_to_their_comments(demo_app_db):
     links = {link.proto.label: parse_qs(link.proto.query_string) for link in at.get("page_link")}
     nps, csat = links["The comments behind NPS"], links["The comments behind CSAT"]
     assert nps["survey"] == ["nps"] and nps["region"] == ["Europe"] and csat["survey"] == ["csat"]
+
+
+def test_one_match_is_said_in_the_singular(tmp_path, use_database):
+    responses = [{"response_id": "R1", "responded_at": datetime(2026, 3, 2, 9), "survey": "nps", "score": 3,
+                  "comment": "The zeppelin never arrived"},
+                 {"response_id": "R2", "responded_at": datetime(2026, 3, 3, 9), "survey": "nps", "score": 9,
+                  "comment": "Quick and friendly"}]  # fmt: skip
+    use_database(build_db(tmp_path / "cx.duckdb", responses=responses))
+    comments.refresh(tmp_path / "cx.duckdb")
+    at = open_page(PAGE, {**PERIOD, "q": "zeppelin"})
+    said = " ".join(captions(at))
+    assert "1 comment matches" in said and "comments match" not in said and "page 1 of 1" not in said
+
+
+def test_themes_too_rarely_mentioned_to_weigh_say_so_instead_of_a_cost(app_db):
+    # Two days of March: 48 comments, each of the six texts at most 8 times: no theme has 30 mentions.
+    at = open_page(PAGE, {"from": "2026-03-02", "to": "2026-03-03"})
+    said = " ".join(m.value for m in at.markdown)
+    assert "Too few comments to weigh any theme against NPS" in said and "costs the most" not in said

@@ -118,3 +118,46 @@ def test_an_import_of_survey_responses_analyses_their_comments(db_file, tmp_path
     assert sql(db_file, "SELECT language, sentiment_label FROM comment_analysis ORDER BY response_id") == [
         ("en", "negative"), ("en", "positive"), ("pt", "negative"),
     ]  # fmt: skip
+
+
+def _survey_csv(rows: list[tuple[int, str]], first_id: int) -> bytes:
+    lines = ["response_id,date,nps,comment"]
+    lines += [f"S{first_id + i},2026-01-{1 + i % 28:02d},{score},{text}" for i, (score, text) in enumerate(rows)]
+    return "\n".join(lines).encode()
+
+
+def test_undoing_an_import_leaves_its_comments_out_of_every_theme(db_file):
+    from cx.ingest import import_file, undo_import
+
+    corpus = planted_comments(200, seed=7)
+    kept = import_file(_survey_csv([(int(r.nps), r.text.replace(",", " ")) for r in corpus.itertuples()], 0),
+                       file_name="kept.csv", db=db_file)  # fmt: skip
+    parking = [
+        (2 + 8 * (i % 2), f"The parking garage was full and the parking ticket machine broken {i}") for i in range(60)
+    ]
+    undone = import_file(_survey_csv(parking, 1000), file_name="parking.csv", db=db_file)
+    assert sql(db_file, "SELECT count(*) FROM themes WHERE terms LIKE '%parking%'")[0][0] >= 1
+    undo_import(undone.import_id, db=db_file)
+    # Nothing of the undone file is left: no analysis, no mention, no theme made of its words...
+    assert sql(db_file, "SELECT count(*) FROM comment_analysis") == [(kept.imported,)]
+    assert sql(db_file, "SELECT count(*) FROM comment_themes WHERE response_id NOT IN "
+                        "(SELECT response_id FROM responses)") == [(0,)]  # fmt: skip
+    assert sql(db_file, "SELECT count(*) FROM themes WHERE terms LIKE '%parking%'") == [(0,)]
+    # ...and each theme counts exactly the remaining comments that mention it.
+    assert sql(db_file, """SELECT count(*) FROM themes t WHERE comments <> (SELECT count(DISTINCT response_id)
+                           FROM comment_themes m WHERE m.theme_id = t.theme_id)""") == [(0,)]  # fmt: skip
+
+
+def test_an_undo_forgets_the_removed_comments_inside_its_own_transaction(db_file):
+    """Even before the themes are recomputed, no theme counts a comment the undo removed."""
+    survey_db(db_file)
+    comments.refresh(db_file)
+    con = duckdb.connect(str(db_file))
+    before = con.execute("SELECT sum(comments) FROM themes").fetchall()[0][0]
+    mentioned = con.execute("SELECT count(*) FROM comment_themes WHERE response_id < 'R0100'").fetchall()[0][0]
+    con.execute("DELETE FROM responses WHERE response_id < 'R0100'")
+    forgotten = comments.forget_removed(con)
+    after = con.execute("SELECT sum(comments) FROM themes").fetchall()[0][0]
+    con.close()
+    assert forgotten == 100
+    assert before - after == mentioned > 0
