@@ -134,12 +134,12 @@ def comment_list(frame, total: int, view: CommentView) -> None:
             st.markdown(highlight(row.comment, terms))
             customer_id = _given(row.customer_id, "")
             customer = f"{_given(row.name, '')} ({customer_id})".strip() if customer_id else "anonymous"
+            # What the file did not have (no channel, no segment) is left out rather than said on every comment.
+            where = [_given(value, "") for value in (row.touchpoint, row.channel, row.segment)]
             parts = [
                 f"{comments.SURVEYS.get(row.survey, row.survey)} {row.score}",
                 f"{row.responded_at:%d %b %Y}",
-                _given(row.touchpoint, "no touchpoint"),
-                _given(row.channel, "no channel"),
-                _given(row.segment, "no segment"),
+                *[w for w in where if w],
                 customer,
                 text.language_name(row.language),
                 _sentiment(row),
@@ -155,6 +155,40 @@ def comment_list(frame, total: int, view: CommentView) -> None:
 
 
 # --- themes ------------------------------------------------------------------------------------
+
+
+VIEW_THEMES_SHOWN = 10
+
+
+def view_themes_headline(shares) -> str:
+    """'Of these 127 comments, 23% mention Billing support (95% 17–31%), 19% Wrong again, 16% Was charged.'"""
+    top = shares.head(3)
+    first = top.iloc[0]
+    rest = "".join(f", {r.share:.0f}% {r.theme}" for r in top.iloc[1:].itertuples())
+    return (
+        f"Of these {units.counted(int(first.comments), 'comment')}, {first.share:.0f}% mention {first.theme} "
+        f"(95% {first.ci_low:.0f}–{first.ci_high:.0f}%){rest}."
+    )
+
+
+def view_themes_section(filters: Filters, view: CommentView) -> None:
+    """What the comments in view talk about, most mentioned theme first; a bar filters the list to it."""
+    shares = ui.query(comments.view_themes, filters, view)
+    if shares.empty:
+        return
+    st.subheader("What these comments talk about")
+    st.markdown(f"**{md(view_themes_headline(shares))}**")
+    shown = shares.head(VIEW_THEMES_SHOWN).assign(value=lambda f: f["share"], n=lambda f: f["mentions"])
+    figure = charts.ranked_bars(shown, label="theme", value_label="Share of these comments", value_format=".0f",
+                                suffix="%", flag=None, sort=False)  # fmt: skip
+    event = ui.figure(figure, shares, "themes_of_these_comments", key="view_themes_chart", on_select="rerun")
+    if (chosen := ui.selected(event, "y")) and view.themes != (chosen,):
+        _set_view(view.changed(themes=(chosen,)))
+        st.rerun()
+    st.caption(
+        "Share of the comments listed above (all pages) that mention each theme, with a 95% Wilson interval; "
+        "n is how many mention it. Click a bar to list only its comments."
+    )
 
 
 def impact_headline(impact, survey: str) -> str:
@@ -185,9 +219,9 @@ def impact_section(filters: Filters, view: CommentView) -> None:
         return
     unit = "NPS points" if survey == "nps" else "CSAT points (top-2-box %)"
     impact = ui.query(comments.theme_impact, filters, survey)
-    if view.changed(order="newest") != CommentView():
-        st.caption("Themes are weighed over every commented answer under the sidebar filters; the search and "
-                   "the filters above narrow the list of comments only.")  # fmt: skip
+    if view.changed(order="newest", survey=None) != CommentView():
+        st.caption(f"Themes are weighed over every commented {comments.SURVEYS[survey]} answer under the sidebar "
+                   "filters: the search, band, theme, sentiment and language narrow the list above, not this.")  # fmt: skip
     if impact.empty:
         st.info("No theme is mentioned in these comments yet. Themes are found after an import.")
         return

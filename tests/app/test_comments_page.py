@@ -176,3 +176,21 @@ def test_themes_too_rarely_mentioned_to_weigh_say_so_instead_of_a_cost(app_db):
     at = open_page(PAGE, {"from": "2026-03-02", "to": "2026-03-03"})
     said = " ".join(m.value for m in at.markdown)
     assert "Too few comments to weigh any theme against NPS" in said and "costs the most" not in said
+
+
+def test_a_shift_worth_a_look_on_trends_links_to_that_months_comments_at_that_touchpoint(demo_app_db):
+    at = open_page("pages/1_Trends.py", {"metric": "csat"})
+    assert not at.exception
+    links = [parse_qs(link.proto.query_string) for link in at.get("page_link") if link.proto.label == "Comments"]
+    billing = [p for p in links if p.get("touchpoint") == ["Billing inquiry"] and p.get("survey") == ["csat"]]
+    assert billing, links
+    first, last = billing[0]["from"][0], billing[0]["to"][0]
+    assert first.endswith("-01") and first[:7] == last[:7] and int(last[-2:]) >= 28  # one calendar month
+    assert billing[0]["sort"] == ["negative"]
+
+
+def test_the_comments_in_view_are_summed_up_by_theme_with_intervals(app_db):
+    at = open_page(PAGE, {**PERIOD, "touchpoint": "Billing inquiry"})
+    said = " ".join(m.value for m in at.markdown)
+    assert "Of these 30 comments" in said and "(95% " in said
+    assert "What these comments talk about" in [h.value for h in at.subheader]

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timedelta
 
 import duckdb
+import pytest
 
 from cx.ingest import comments
 from cx.ingest.demo_comments import planted_comments
@@ -161,3 +162,26 @@ def test_an_undo_forgets_the_removed_comments_inside_its_own_transaction(db_file
     con.close()
     assert forgotten == 100
     assert before - after == mentioned > 0
+
+
+def test_the_themes_of_the_comments_in_view_are_their_share_of_those_comments(db_file):
+    from datetime import date
+
+    from cx.analysis import comments as comment_views
+    from cx.analysis.filters import Filters
+    from cx.store import db
+
+    survey_db(db_file)
+    comments.refresh(db_file)
+    refunds = {r for (r,) in sql(db_file, "SELECT response_id FROM responses WHERE comment ILIKE '%refund%'")}
+    mentioned = sql(db_file, """SELECT t.name, count(DISTINCT m.response_id) FROM comment_themes m
+                                JOIN themes t USING (theme_id) WHERE m.response_id IN (SELECT response_id FROM
+                                responses WHERE comment ILIKE '%refund%') GROUP BY 1""")  # fmt: skip
+    with db.reading(db_file) as backend:
+        shares = comment_views.view_themes(backend, Filters(date(2025, 1, 1), date(2027, 1, 1)),
+                                           comment_views.CommentView(search="refund"))  # fmt: skip
+    assert set(shares["comments"]) == {len(refunds)}
+    assert dict(zip(shares["theme"], shares["mentions"], strict=True)) == dict(mentioned)
+    top = shares.iloc[0]
+    assert top["share"] == pytest.approx(100 * top["mentions"] / len(refunds))
+    assert top["ci_low"] < top["share"] <= top["ci_high"]
