@@ -226,13 +226,14 @@ def impact_section(filters: Filters, view: CommentView) -> None:
         st.info("No theme is mentioned in these comments yet. Themes are found after an import.")
         return
     st.markdown(f"**{md(impact_headline(impact, survey))}**")
-    # Costliest first, as text.theme_impact ranks them.
-    figure = charts.ranked_bars(text.impact_bars(impact), label="theme", value_label=f"{unit} lost", value_format=".1f",
-                                sort=False)  # fmt: skip
-    event = ui.figure(figure, impact, f"theme_impact_{survey}", key="theme_impact_chart", on_select="rerun")
-    if (chosen := ui.selected(event, "y")) and view.themes != (chosen,):
-        _set_view(view.changed(themes=(chosen,)))
-        st.rerun()
+    if not impact["small"].all():  # a chart of nothing but "n too small" would say less than the headline
+        # Costliest first, as text.theme_impact ranks them.
+        figure = charts.ranked_bars(text.impact_bars(impact), label="theme", value_label=f"{unit} lost",
+                                    value_format=".1f", sort=False)  # fmt: skip
+        event = ui.figure(figure, impact, f"theme_impact_{survey}", key="theme_impact_chart", on_select="rerun")
+        if (chosen := ui.selected(event, "y")) and view.themes != (chosen,):
+            _set_view(view.changed(themes=(chosen,)))
+            st.rerun()
     ui.how_we_compute(
         f"For each theme: {'NPS' if survey == 'nps' else 'CSAT'} of the commented answers that mention it, against "
         "the commented answers that do not (95% Wald interval of the difference). Points lost: how much the "
@@ -258,7 +259,7 @@ def impact_section(filters: Filters, view: CommentView) -> None:
             },
         )
     trend = ui.query(comments.theme_trend, filters)
-    if len(trend):
+    if len(trend) and trend["period"].nunique() >= 2:  # one month is no trend
         shown = impact["theme"].head(3).tolist()
         st.markdown("**How often the costliest themes come up, by month (share of comments, 95% band)**")
         figure = charts.trend(trend[trend["theme"].isin(shown)], comments.THEME_SHARE, "month")

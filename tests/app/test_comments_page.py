@@ -194,3 +194,28 @@ def test_the_comments_in_view_are_summed_up_by_theme_with_intervals(app_db):
     said = " ".join(m.value for m in at.markdown)
     assert "Of these 30 comments" in said and "(95% " in said
     assert "What these comments talk about" in [h.value for h in at.subheader]
+
+
+def test_an_imported_portuguese_survey_shows_which_themes_cost_nps_with_intervals(tmp_path, use_database):
+    import csv
+    import io
+
+    from cx.ingest import import_file
+    from cx.ingest.demo_comments import planted_comments
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Carimbo de data/hora", "Em uma escala de 0 a 10, qual a probabilidade de você nos recomendar?",
+                     "Por que você deu essa nota?"])  # fmt: skip
+    for i, row in enumerate(planted_comments(400, portuguese_share=1.0, seed=2).itertuples()):
+        writer.writerow([f"{1 + i % 28:02d}/03/2026 {i % 24:02d}:00:00", row.nps, row.text])
+    path = tmp_path / "cx.duckdb"
+    import_file(out.getvalue().encode(), file_name="pesquisa.csv", db=path)
+    use_database(path)
+    at = open_page(PAGE, {**PERIOD, "survey": "nps"})
+    assert not at.exception
+    said = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "costs the most" in said and "NPS points (95% " in said
+    assert "Reembolso" in said or "Fatura" in said or "Cobrado" in said  # the planted billing theme, in Portuguese
+    shown = [c for c in captions(at) if c.startswith("NPS ")]
+    assert shown and all("Portuguese" in c and "experimental" in c for c in shown)

@@ -185,3 +185,11 @@ def test_the_themes_of_the_comments_in_view_are_their_share_of_those_comments(db
     top = shares.iloc[0]
     assert top["share"] == pytest.approx(100 * top["mentions"] / len(refunds))
     assert top["ci_low"] < top["share"] <= top["ci_high"]
+
+
+def test_the_comment_benchmark_times_each_step_and_the_search():
+    steps = comments.benchmark(300)
+    names = [name for name, _, _ in steps]
+    assert any(n.startswith("language + sentiment") for n in names) and any(n.startswith("themes") for n in names)
+    assert names[-1].startswith("search of the stored text, 300 comments")
+    assert all(wall >= 0 and cpu >= 0 for _, wall, cpu in steps)
