@@ -262,6 +262,9 @@ def _keyphrases(texts: list[str], language: str, terms: list[str], top: int = 3)
     ]
     phrases: list[str] = []
     for phrase in ranked:
+        if not re.fullmatch(r"[\w' -]+", phrase):  # "all.I", "8/10": pieces of a sentence, not a name
+            continue
+        phrase = phrase.lower() if phrase.isupper() and len(phrase) > 3 else phrase  # "WORKS" is shouting, "USB" a name
         if not any(fold(phrase) in fold(kept) or fold(kept) in fold(phrase) for kept in phrases):
             phrases.append(phrase)
         if len(phrases) == top:
@@ -382,10 +385,12 @@ def _name_themes(theme_rows: list[dict], names: Sequence[ThemeName]) -> None:
         if best is not None and _overlap(best.terms, row["terms"]) >= SAME_THEME_OVERLAP:
             row["name"] = best.name  # two themes named alike are one theme: that is how a merge is kept
             continue
+        # Two keyphrases, not one: NMF's themes are clusters, and "Awesome" alone hid a theme of devices
+        # that do not work ("Awesome · things" invites a look). A leader renames it once; that is kept.
         phrases = row["keyphrases"] or row["terms"]
-        name = phrases[0].capitalize()
-        if name in used and len(phrases) > 1:
-            name = f"{name} · {phrases[1]}"
+        name = " · ".join([phrases[0].capitalize(), *phrases[1:2]])
+        if name in used and len(phrases) > 2:
+            name = f"{name} · {phrases[2]}"
         row["name"] = name
         used.add(name)
 
