@@ -99,10 +99,18 @@ class Scorer:
         return float(self.analyser.polarity_scores(text)["compound"])
 
 
+# Words VADER scores as feelings that customer comments use as the names of things: "support" is the
+# support team ("Billing support kept me on hold for ages" came out positive), "credit" an account credit.
+TOPIC_WORDS_EN = ("support", "credit")
+
+
 def _vader():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    analyser = SentimentIntensityAnalyzer()
+    for word in TOPIC_WORDS_EN:
+        analyser.lexicon.pop(word, None)
+    return analyser
 
 
 def _leia():

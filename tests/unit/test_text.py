@@ -288,3 +288,13 @@ def test_search_finds_words_from_their_start_in_the_database_and_in_the_highligh
     spans = text.match_spans(comment, terms)
     assert in_sql is found
     assert bool(spans) is found  # the highlight marks exactly what the search found
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["Billing support kept me on hold for ages.", "Support never answered my e-mail.",
+     "They gave me a credit and it still does not work"],
+)  # fmt: skip
+def test_the_support_team_is_a_topic_not_a_feeling(comment):
+    score, _ = text.score_sentiment(comment, "en")
+    assert text.sentiment_label(score) != "positive"  # VADER's own lexicon scores "support" +1.7, "credit" +1.6
