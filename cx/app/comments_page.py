@@ -164,6 +164,8 @@ def view_themes_headline(shares) -> str:
     """'Of these 127 comments, 23% mention Billing support (95% 17–31%), 19% Wrong again, 16% Was charged.'"""
     top = shares.head(3)
     first = top.iloc[0]
+    if int(first.comments) == 1:
+        return f"This comment mentions {', '.join(shares['theme'])}."
     rest = "".join(f", {r.share:.0f}% {r.theme}" for r in top.iloc[1:].itertuples())
     return (
         f"Of these {units.counted(int(first.comments), 'comment')}, {first.share:.0f}% mention {first.theme} "

@@ -169,6 +169,8 @@ def test_one_match_is_said_in_the_singular(tmp_path, use_database):
     at = open_page(PAGE, {**PERIOD, "q": "zeppelin"})
     said = " ".join(captions(at))
     assert "1 comment matches" in said and "comments match" not in said and "page 1 of 1" not in said
+    headlines = " ".join(m.value for m in at.markdown)
+    assert "Of these 1" not in headlines and ("This comment mentions" in headlines or "talk about" not in headlines)
 
 
 def test_themes_too_rarely_mentioned_to_weigh_say_so_instead_of_a_cost(app_db):
