@@ -455,10 +455,10 @@ def display_frame(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
             "Answered": frame["responded_at"],
             "Due": frame.apply(due_text, axis=1) if len(frame) else pd.Series(dtype="object"),
             "Status": frame["status"].map(STATUS_LABELS),
-            "Owner": frame["owner"],
+            "Owner": frame["owner"].fillna("unassigned"),
             "Customer": frame["name"].fillna(frame["customer_id"]),
             "Answer": frame["survey"].map(SURVEY_LABELS) + " " + frame["score"].astype(str),
-            "Comment": frame["comment"],
+            "Comment": frame["comment"].fillna(""),
             "Touchpoint": frame["touchpoint"],
             "Segment": frame["segment"],
             "Value": frame["value"],
@@ -605,11 +605,14 @@ def recovery(items: pd.DataFrame, answers: pd.DataFrame, survey: str = "nps") ->
     reference = _reference_items(items[items["survey"] == survey])
     reached = reference["first_contact_at"].notna()
     since = reference["responded_at"].where(~reached, reference[["responded_at", "first_contact_at"]].max(axis=1))
-    left = reference.assign(_since=_ns(since), _reached=reached).sort_values("_since")
+    # One key type on both sides: an empty selection comes back as object, a filled one as string.
+    left = reference.assign(customer_id=reference["customer_id"].astype(str), _since=_ns(since), _reached=reached)
+    left = left.sort_values("_since")
     right = answers[answers["survey"] == survey]
     right = pd.DataFrame(
-        {"customer_id": right["customer_id"], "_next_at": _ns(right["responded_at"]), "_next": right["score"]}
-    ).sort_values("_next_at")
+        {"customer_id": right["customer_id"].astype(str), "_next_at": _ns(right["responded_at"]),
+         "_next": right["score"]}
+    ).sort_values("_next_at")  # fmt: skip
     merged = pd.merge_asof(
         left, right, left_on="_since", right_on="_next_at", by="customer_id", direction="forward",
         allow_exact_matches=False,

@@ -368,7 +368,7 @@ def _save_form(upload, plan: ingest.ImportPlan, kind: str) -> None:
         st.caption("A file with the same headers gets it proposed automatically.")
         # A form, so Enter in the name saves instead of only rerunning the page (which closes the popover).
         with st.form(key=_key(upload, "save_form"), border=False):
-            name = st.text_input("Name", key=_key(upload, "save_name"), placeholder="e.g. Monthly NPS export")
+            name = st.text_input("Mapping name", key=_key(upload, "save_name"), placeholder="e.g. Monthly NPS export")
             submitted = st.form_submit_button("Save mapping")
         if submitted and not name.strip():
             st.warning("Give the mapping a name first.")

@@ -82,14 +82,20 @@ export default function (component) {
     heading.style.scrollMarginTop = (header() ? header().offsetHeight + 12 : 12) + "px";
     heading.scrollIntoView({ block: "start" });
   };
+  const onScreen = (h) => { const r = h.getBoundingClientRect(); return r.top >= below() - 4 && r.top < window.innerHeight; };
   const move = (step) => {
     const list = sections();
     let current = -1;  // -1: the top of the slide, above its first section
     list.forEach((h, i) => { if (h.getBoundingClientRect().top <= below() + 16) current = i; });
+    // A last section too short to reach the top stays where the page ends: remember it was shown,
+    // or "next" would show it again forever instead of opening the next slide.
+    const shown = window.__cxShownSection;
+    if (shown && list.includes(shown) && onScreen(shown)) current = Math.max(current, list.indexOf(shown));
     const target = current + step;
     if (target < -1) { setTriggerValue("go", "previous"); return; }
     if (target >= list.length) { setTriggerValue("go", "next"); return; }
-    show(target === -1 ? null : list[target]);
+    window.__cxShownSection = target === -1 ? null : list[target];
+    show(window.__cxShownSection);
   };
   if (window.__cxPresentKeys) document.removeEventListener("keydown", window.__cxPresentKeys, true);
   window.__cxPresentKeys = (event) => {

@@ -69,7 +69,7 @@ CSS = """
   [class*="st-key-cx_headline_"] [data-testid="stMarkdown"] p { font-size: 1.25rem; font-weight: 600;
                                                                 margin: 0.2rem 0 0.4rem 0; }
   /* A phone: the app's top bar (sidebar button) would cover the page title. */
-  @media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding-top: 3.6rem; } }
+  @media (max-width: 640px) { [data-testid="stMainBlockContainer"] { padding-top: 4.2rem; } }
 </style>
 """
 

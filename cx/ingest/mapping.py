@@ -331,7 +331,9 @@ def rating_scale(p: ColumnProfile, battery: int | None = None) -> Scale | Refusa
         inside = sum(c for v, c in p.histogram.items() if home[0] <= v <= home[1] or (v == 0 and (na or full_na)))
         elsewhere = plenty and (high > home[1] or low < home[0] and not full_na) and answers - inside > 0.05 * answers
         if nps:
-            if plenty and high <= 7:
+            # Answers up to 7 on a 1-5 or 1-7 scale, or up to 5 from 0 (a 0-5 rating), are another scale;
+            # 0 to 7 is NPS with nobody at 8-10 (a bad month), not a 0-7 question.
+            if plenty and (high <= 5 or high <= 7 and low >= 1):
                 return Refusal(
                     f"asks about recommending, but its {_values_text(p)} are not on the 0–10 NPS scale; choose the field to store it"
                 )

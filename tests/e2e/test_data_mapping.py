@@ -49,8 +49,8 @@ def test_the_dead_end_is_fixed_in_the_mapping_table_and_a_saved_mapping_imports_
         assert app_errors(page) == []
         screenshot(page, "data-mapping-fixed")
         page.get_by_role("button", name="Save this mapping…").click()
-        page.get_by_label("Name").fill("Monthly Q7")
-        page.get_by_label("Name").press("Enter")  # Enter saves: the name is in a form
+        page.get_by_label("Mapping name").fill("Monthly Q7")
+        page.get_by_label("Mapping name").press("Enter")  # Enter saves: the name is in a form
         page.get_by_text("Saved as “Monthly Q7”.").wait_for(timeout=30_000)
         page.keyboard.press("Escape")
         page.get_by_role("button", name="Import survey_may.csv").click()

@@ -88,6 +88,15 @@ def test_recovery_counts_each_customer_once_from_their_first_unhappy_answer():
     assert (result.not_contacted.n, result.not_contacted.value, result.contacted.n) == (1, 0.0, 0)
 
 
+def test_recovery_of_an_empty_selection_has_no_answers_whatever_the_key_types():
+    # A filter that matches nothing (a link with ?channel=%00) brings frames whose ids are plain objects,
+    # beside answers whose ids are strings.
+    items = frame([item("C1", 3, contact=T0 + DAY)]).iloc[0:0].astype({"customer_id": object})
+    later = answers([("C1", "nps", 8, T0 + 30 * DAY)]).astype({"customer_id": "string"})
+    result = followups.recovery(items, later)
+    assert (result.contacted.n, result.not_contacted.n) == (0, 0)
+
+
 @pytest.mark.parametrize(
     ("survey", "unhappy", "neutral", "happy"),
     [("nps", 6, 7, 9), ("csat", 2, 3, 4), ("ces", 2, 3, 5)],

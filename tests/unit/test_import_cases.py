@@ -133,6 +133,14 @@ def test_a_1_to_10_recommend_question_is_nps_with_1_to_6_as_detractors(tmp_path)
     assert (nps.current.n, nps.current.value) == (8, pytest.approx(25.0))
 
 
+@pytest.mark.parametrize(("answers", "nps"), [([0, 7], True), ([0, 3, 5], False), ([1, 4, 7], False)])
+def test_a_recommend_question_answered_from_0_up_to_7_is_nps_but_a_short_scale_is_not(answers, nps):
+    # A bad month (nobody at 8-10) is still NPS; 0-5 and 1-7 are other scales, left for the user to choose.
+    rows = "".join(f"2024-05-{n % 28 + 1:02d},{answers[n % len(answers)]}\n" for n in range(40))
+    plan = analyse(f"Submitted,How likely are you to recommend us?\n{rows}".encode(), file_name="form.csv")
+    assert (plan.mapping.get("How likely are you to recommend us?") == "nps_score") is nps
+
+
 def test_another_1_to_10_rating_is_kept_on_its_own_10_point_scale(tmp_path):
     scores = [1, 4, 7, 8, 10, 10, 9, 3] * 3
     data = "Date,Rate the hotel (1-10)\n" + "".join(f"2024-05-0{i % 9 + 1},{s}\n" for i, s in enumerate(scores))
