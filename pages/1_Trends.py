@@ -45,7 +45,7 @@ ui.remember(
 )
 
 metric = metrics.METRICS[metric_key]
-drill.worth_a_look(ui.query(journey.touchpoint_shifts, filters))
+drill.worth_a_look(ui.query(journey.touchpoint_shifts, filters), filters=filters)
 frame = ui.query(trends.trend, metric_key, filters, grain, split or None, target_s=target_s)
 if frame.empty or frame["value"].isna().all():
     st.info(f"No {metric.label} data for these filters. Widen the date range or clear a filter.")

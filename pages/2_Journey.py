@@ -11,7 +11,7 @@ st.caption(
     f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {md(filters.describe())} · "
     "click a bar or point to see it against the rest; red marks only significant (95%) differences."
 )
-drill.worth_a_look(ui.query(journey.touchpoint_shifts, filters))
+drill.worth_a_look(ui.query(journey.touchpoint_shifts, filters), filters=filters)
 
 key = journey_view.pain_metric(filters)
 touchpoint = filters.values("touchpoint")

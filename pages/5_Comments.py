@@ -23,6 +23,7 @@ if total:
     st.download_button("Download these comments (CSV, masked)", exports.csv_bytes(export),
                        file_name="comments.csv", mime="text/csv", icon=":material/download:",
                        on_click=auth.record_export, args=("comments.csv (Comments page)", len(export)))  # fmt: skip
+    comments_page.view_themes_section(filters, view)
 
 st.subheader("Themes and what they cost")
 comments_page.impact_section(filters, view)

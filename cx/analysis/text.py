@@ -99,10 +99,18 @@ class Scorer:
         return float(self.analyser.polarity_scores(text)["compound"])
 
 
+# Words VADER scores as feelings that customer comments use as the names of things: "support" is the
+# support team ("Billing support kept me on hold for ages" came out positive), "credit" an account credit.
+TOPIC_WORDS_EN = ("support", "credit")
+
+
 def _vader():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    analyser = SentimentIntensityAnalyzer()
+    for word in TOPIC_WORDS_EN:
+        analyser.lexicon.pop(word, None)
+    return analyser
 
 
 def _leia():
@@ -262,6 +270,9 @@ def _keyphrases(texts: list[str], language: str, terms: list[str], top: int = 3)
     ]
     phrases: list[str] = []
     for phrase in ranked:
+        if not re.fullmatch(r"[\w' -]+", phrase):  # "all.I", "8/10": pieces of a sentence, not a name
+            continue
+        phrase = phrase.lower() if phrase.isupper() and len(phrase) > 3 else phrase  # "WORKS" is shouting, "USB" a name
         if not any(fold(phrase) in fold(kept) or fold(kept) in fold(phrase) for kept in phrases):
             phrases.append(phrase)
         if len(phrases) == top:
@@ -382,10 +393,12 @@ def _name_themes(theme_rows: list[dict], names: Sequence[ThemeName]) -> None:
         if best is not None and _overlap(best.terms, row["terms"]) >= SAME_THEME_OVERLAP:
             row["name"] = best.name  # two themes named alike are one theme: that is how a merge is kept
             continue
+        # Two keyphrases, not one: NMF's themes are clusters, and "Awesome" alone hid a theme of devices
+        # that do not work ("Awesome · things" invites a look). A leader renames it once; that is kept.
         phrases = row["keyphrases"] or row["terms"]
-        name = phrases[0].capitalize()
-        if name in used and len(phrases) > 1:
-            name = f"{name} · {phrases[1]}"
+        name = " · ".join([phrases[0].capitalize(), *phrases[1:2]])
+        if name in used and len(phrases) > 2:
+            name = f"{name} · {phrases[2]}"
         row["name"] = name
         used.add(name)
 
@@ -473,7 +486,12 @@ def theme_impact(answers: pd.DataFrame, mentions: pd.DataFrame, survey: str, tot
         if with_value is not None and without_value is not None:
             difference = 100.0 * (with_value - without_value)
             se = math.sqrt(with_var / m + without_var / (commented - m))
-            if se > 0:
+            # The Wald test needs enough answers on both sides: 5 comments that all say "refund" and all
+            # score 1 have zero variance, and would come out "certain". A small side gets no test at all,
+            # so it is neither marked nor counted in the false-discovery control ("n too small").
+            if stats.is_small(m) or stats.is_small(commented - m):
+                p_value = None
+            elif se > 0:
                 p_value = float(2 * stats._scipy.norm.sf(abs(difference / 100.0 / se)))
             else:
                 p_value = 1.0 if difference == 0 else 0.0
@@ -517,7 +535,7 @@ def theme_impact(answers: pd.DataFrame, mentions: pd.DataFrame, survey: str, tot
             "points_lost": [r.points_lost for r in rows],
             "points_lost_low": [r.points_lost_low for r in rows],
             "points_lost_high": [r.points_lost_high for r in rows],
-            "small": [stats.is_small(r.mentions) for r in rows],
+            "small": [stats.is_small(r.mentions) or stats.is_small(r.without_theme.n) for r in rows],
         }
     )
     return frame.sort_values("points_lost", ascending=False, na_position="last").reset_index(drop=True)
@@ -562,6 +580,23 @@ def search_terms(query: str) -> list[str]:
     return [fold(t) for t in [*phrases, *rest.split()] if t.strip()]
 
 
+# A search term matches at the start of a word, as a full-text index would: "refund" finds "refunds" and
+# "Refunded", "app" finds "app" and "apps" but not "happy" or "disappointed". A term that starts with a
+# sign ("@", "#12") matches anywhere. DuckDB's regular expressions are RE2's: \p{L} is any letter.
+_RE2_WORD_START = r"(?:^|[^\p{L}\p{N}_])"
+_RE2_SPECIAL = set(r"\.+*?()|[]{}^$-")
+
+
+def _starts_a_word(term: str) -> bool:
+    return bool(term) and (term[0].isalnum() or term[0] == "_")
+
+
+def word_start_pattern(term: str) -> str:
+    """The RE2 pattern (DuckDB's `regexp_matches`) that finds a folded term at the start of a word."""
+    escaped = "".join("\\" + c if c in _RE2_SPECIAL else c for c in term)
+    return (_RE2_WORD_START if _starts_a_word(term) else "") + escaped
+
+
 def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """(start, end) of every occurrence of the folded terms in `text`, merged, in order."""
     if not terms:
@@ -575,7 +610,7 @@ def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     folded = "".join(folded_chars)
     spans = []
     for term in terms:
-        for found in re.finditer(re.escape(term), folded):
+        for found in re.finditer(("(?<!\\w)" if _starts_a_word(term) else "") + re.escape(term), folded):
             spans.append((origin[found.start()], origin[found.end() - 1] + 1))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):

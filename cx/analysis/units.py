@@ -111,6 +111,11 @@ def count(n: float | None) -> str:
     return DASH if _missing(n) else f"{int(round(n)):,}"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: 1 comment, 2 comments, 1,204 themes."""
+    return f"{count(n)} {noun if n == 1 else plural or noun + 's'}"
+
+
 def number(value: float | None, decimals: int = 0) -> str:
     return DASH if _missing(value) else f"{value:,.{decimals}f}"
 

@@ -12,7 +12,7 @@ import math
 import streamlit as st
 
 from cx import charts
-from cx.analysis import comments, text
+from cx.analysis import comments, stats, text, units
 from cx.analysis.comments import CommentView
 from cx.analysis.filters import Filters
 from cx.app import auth, ui
@@ -72,7 +72,7 @@ def controls(filters: Filters, view: CommentView, choices: dict[str, list[str]],
     state = st.session_state
     state["cm_q"] = view.search
     st.text_input("Search the comments", key="cm_q", on_change=_changed, args=("search", "cm_q"),
-                  placeholder='words or "a phrase"; accents and case do not matter',
+                  placeholder='words (matched from their start) or "a phrase"; accents and case do not matter',
                   icon=":material/search:")  # fmt: skip
     first, second, third, fourth = st.columns(4)
     surveys = ["", *comments.SURVEYS]
@@ -125,19 +125,21 @@ def comment_list(frame, total: int, view: CommentView) -> None:
                 icon=":material/search_off:")  # fmt: skip
         return
     first = (view.page - 1) * view.page_size + 1
-    st.caption(f"{total:,} comments match · showing {first:,}–{first + len(frame) - 1:,} · page {view.page} of {pages}")
+    matches = f"{units.counted(total, 'comment')} {'matches' if total == 1 else 'match'}"
+    shown = f"showing {first:,}–{first + len(frame) - 1:,} · page {view.page} of {pages}" if pages > 1 else ""
+    st.caption(" · ".join(part for part in (matches, shown) if part))
     terms = text.search_terms(view.search)
     for row in frame.itertuples():
         with st.container(border=True):
             st.markdown(highlight(row.comment, terms))
             customer_id = _given(row.customer_id, "")
             customer = f"{_given(row.name, '')} ({customer_id})".strip() if customer_id else "anonymous"
+            # What the file did not have (no channel, no segment) is left out rather than said on every comment.
+            where = [_given(value, "") for value in (row.touchpoint, row.channel, row.segment)]
             parts = [
                 f"{comments.SURVEYS.get(row.survey, row.survey)} {row.score}",
                 f"{row.responded_at:%d %b %Y}",
-                _given(row.touchpoint, "no touchpoint"),
-                _given(row.channel, "no channel"),
-                _given(row.segment, "no segment"),
+                *[w for w in where if w],
                 customer,
                 text.language_name(row.language),
                 _sentiment(row),
@@ -155,6 +157,63 @@ def comment_list(frame, total: int, view: CommentView) -> None:
 # --- themes ------------------------------------------------------------------------------------
 
 
+VIEW_THEMES_SHOWN = 10
+
+
+def view_themes_headline(shares) -> str:
+    """'Of these 127 comments, 23% mention Billing support (95% 17–31%), 19% Wrong again, 16% Was charged.'"""
+    top = shares.head(3)
+    first = top.iloc[0]
+    if int(first.comments) == 1:
+        return f"This comment mentions {', '.join(shares['theme'])}."
+    rest = "".join(f", {r.share:.0f}% {r.theme}" for r in top.iloc[1:].itertuples())
+    return (
+        f"Of these {units.counted(int(first.comments), 'comment')}, {first.share:.0f}% mention {first.theme} "
+        f"(95% {first.ci_low:.0f}–{first.ci_high:.0f}%){rest}."
+    )
+
+
+def view_themes_section(filters: Filters, view: CommentView) -> None:
+    """What the comments in view talk about, most mentioned theme first; a bar filters the list to it."""
+    shares = ui.query(comments.view_themes, filters, view)
+    if shares.empty:
+        return
+    st.subheader("What these comments talk about")
+    st.markdown(f"**{md(view_themes_headline(shares))}**")
+    shown = shares.head(VIEW_THEMES_SHOWN).assign(value=lambda f: f["share"], n=lambda f: f["mentions"])
+    figure = charts.ranked_bars(shown, label="theme", value_label="Share of these comments", value_format=".0f",
+                                suffix="%", flag=None, sort=False)  # fmt: skip
+    event = ui.figure(figure, shares, "themes_of_these_comments", key="view_themes_chart", on_select="rerun")
+    if (chosen := ui.selected(event, "y")) and view.themes != (chosen,):
+        _set_view(view.changed(themes=(chosen,)))
+        st.rerun()
+    st.caption(
+        "Share of the comments listed above (all pages) that mention each theme, with a 95% Wilson interval; "
+        "n is how many mention it. Click a bar to list only its comments."
+    )
+
+
+def impact_headline(impact, survey: str) -> str:
+    """The one sentence above the theme-cost bars: the costliest significant theme, or why there is none."""
+    unit = "NPS points" if survey == "nps" else "CSAT points (top-2-box %)"
+    headline = "NPS" if survey == "nps" else "CSAT"
+    costly = impact[impact["significant"] & (impact["points_lost"] > 0)]
+    themes = units.counted(len(impact), "theme")
+    if len(costly):
+        top = costly.iloc[0]
+        return (
+            f"{top.theme} costs the most: {top.points_lost:.1f} {unit} (95% {top.points_lost_low:.1f} – "
+            f"{top.points_lost_high:.1f}), mentioned in {top.share:.0f}% of comments. {len(costly)} of {themes} "
+            f"{'costs' if len(costly) == 1 else 'cost'} {headline} significantly (false discoveries controlled)."
+        )
+    if impact["small"].all():
+        return (
+            f"Too few comments to weigh any theme against {headline} here: each of the {themes} is mentioned in "
+            f"fewer than {stats.MIN_N} comments, or by nearly all of them. Widen the dates or the filters."
+        )
+    return f"No theme costs {headline} significantly under these filters ({themes} weighed)."
+
+
 def impact_section(filters: Filters, view: CommentView) -> None:
     survey = ui.query(comments.impact_survey, filters, view)
     if survey is None:
@@ -162,32 +221,28 @@ def impact_section(filters: Filters, view: CommentView) -> None:
         return
     unit = "NPS points" if survey == "nps" else "CSAT points (top-2-box %)"
     impact = ui.query(comments.theme_impact, filters, survey)
+    if view.changed(order="newest", survey=None) != CommentView():
+        st.caption(f"Themes are weighed over every commented {comments.SURVEYS[survey]} answer under the sidebar "
+                   "filters: the search, band, theme, sentiment and language narrow the list above, not this.")  # fmt: skip
     if impact.empty:
         st.info("No theme is mentioned in these comments yet. Themes are found after an import.")
         return
-    costly = impact[impact["significant"] & (impact["points_lost"] > 0)]
-    if len(costly):
-        top = costly.iloc[0]
-        st.markdown(
-            f"**{md(top.theme)} costs the most: {top.points_lost:.1f} {unit} "
-            f"(95% {top.points_lost_low:.1f} – {top.points_lost_high:.1f}), mentioned in {top.share:.0f}% of "
-            f"comments. {len(costly)} of {len(impact)} themes cost significantly (false discoveries controlled).**"
-        )
-    else:
-        st.markdown(f"**No theme costs {unit.split(' (')[0]} significantly under these filters.**")
-    # Costliest first, as text.theme_impact ranks them.
-    figure = charts.ranked_bars(text.impact_bars(impact), label="theme", value_label=f"{unit} lost", value_format=".1f",
-                                sort=False)  # fmt: skip
-    event = ui.figure(figure, impact, f"theme_impact_{survey}", key="theme_impact_chart", on_select="rerun")
-    if (chosen := ui.selected(event, "y")) and view.themes != (chosen,):
-        _set_view(view.changed(themes=(chosen,)))
-        st.rerun()
+    st.markdown(f"**{md(impact_headline(impact, survey))}**")
+    if not impact["small"].all():  # a chart of nothing but "n too small" would say less than the headline
+        # Costliest first, as text.theme_impact ranks them.
+        figure = charts.ranked_bars(text.impact_bars(impact), label="theme", value_label=f"{unit} lost",
+                                    value_format=".1f", sort=False)  # fmt: skip
+        event = ui.figure(figure, impact, f"theme_impact_{survey}", key="theme_impact_chart", on_select="rerun")
+        if (chosen := ui.selected(event, "y")) and view.themes != (chosen,):
+            _set_view(view.changed(themes=(chosen,)))
+            st.rerun()
     ui.how_we_compute(
         f"For each theme: {'NPS' if survey == 'nps' else 'CSAT'} of the commented answers that mention it, against "
         "the commented answers that do not (95% Wald interval of the difference). Points lost: how much the "
         "headline figure would rise if the answers mentioning the theme scored like the rest, = share of all "
         "answers × difference, with the same interval scaled. Red: significant after Benjamini–Hochberg "
-        "across all themes. A theme is mentioned when it carries at least "
+        f"across all themes; a theme mentioned in fewer than {stats.MIN_N} comments (or missing from fewer than "
+        f"{stats.MIN_N}) gets no test and shows as n too small. A theme is mentioned when it carries at least "
         f"{text.MENTION_SHARE:.0%} of a comment's weight.",
         "Themes: TF-IDF over the comments (stop words of each language present), NMF into 8–20 themes, "
         "named by YAKE keyphrases. Renames, merges and pinned keyword rules are kept across recomputations.",
@@ -206,7 +261,7 @@ def impact_section(filters: Filters, view: CommentView) -> None:
             },
         )
     trend = ui.query(comments.theme_trend, filters)
-    if len(trend):
+    if len(trend) and trend["period"].nunique() >= 2:  # one month is no trend
         shown = impact["theme"].head(3).tolist()
         st.markdown("**How often the costliest themes come up, by month (share of comments, 95% band)**")
         figure = charts.trend(trend[trend["theme"].isin(shown)], comments.THEME_SHARE, "month")
@@ -229,7 +284,7 @@ def manage_themes() -> None:
         if themes.empty:
             st.caption("No themes yet: they are found after an import of comments.")
         else:
-            labels = {int(r.theme_id): f"{r.name} — {', '.join(r.keyphrases)} ({r.comments:,} comments)"
+            labels = {int(r.theme_id): f"{r.name} — {', '.join(r.keyphrases)} ({units.counted(r.comments, 'comment')})"
                       for r in themes.itertuples()}  # fmt: skip
             pick, name, go = st.columns([3, 2, 1], vertical_alignment="bottom")
             chosen = pick.selectbox("Theme", list(labels), format_func=lambda i: md(labels[i]), key="cm_rename_pick")

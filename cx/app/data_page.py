@@ -502,7 +502,8 @@ def _undo(import_id: int) -> None:
     person = auth.require("editor", "undoing an import")
     only_by = None if person.has("admin") else person.email
     try:
-        removed = ingest.undo_import(import_id, db=db.db_path(), actor=auth.actor(person), only_by=only_by)
+        with st.spinner("Undoing the import, then finding the themes of the comments that remain…"):
+            removed = ingest.undo_import(import_id, db=db.db_path(), actor=auth.actor(person), only_by=only_by)
     except ingest.UndoRefused as refusal:
         auth.record("refused", f"undoing import #{import_id}", detail={"reason": str(refusal)}, person=person)
         st.error(md(refusal), icon=":material/lock:")

@@ -7,10 +7,12 @@ naming the filter with a link back to the unfocused page.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
-from cx.analysis import metrics, narrative
+from cx.analysis import comments, metrics, narrative
 from cx.analysis.filters import Filters
 from cx.app import ui
 from cx.app.safe import md
@@ -31,7 +33,9 @@ def _back(back: Filters) -> None:
     ui.forget_selections()
 
 
-def worth_a_look(shifts: pd.DataFrame, page_params: dict[str, str] | None = None) -> None:
+def worth_a_look(
+    shifts: pd.DataFrame, page_params: dict[str, str] | None = None, filters: Filters | None = None
+) -> None:
     """The touchpoint-months that moved away from their own level (journey.touchpoint_shifts), with links to them."""
     lead, lines = narrative.shift_lines(shifts.head(3), metrics.METRICS)
     if not lines:
@@ -39,8 +43,16 @@ def worth_a_look(shifts: pd.DataFrame, page_params: dict[str, str] | None = None
     with st.container(border=True, key="cx_worth_a_look"):
         st.markdown(f":material/priority_high: {md(lead)}")
         for line, row in zip(lines, shifts.head(3).itertuples(), strict=True):
-            text, go = st.columns([5, 1], vertical_alignment="center")
+            text, go, why = st.columns([5, 1, 1], vertical_alignment="center")
             text.markdown(md(line))
+            if (
+                filters is not None and row.metric in comments.SURVEYS
+            ):  # that touchpoint's comments in that month, worst first
+                month = pd.Period(row.period, "M")
+                there = replace(filters, start=month.start_time.date(), end=month.end_time.date())
+                with why:
+                    ui.comments_link(there.with_values(touchpoint=[row.touchpoint]), "Comments", survey=row.metric,
+                                     sort="negative")  # fmt: skip
             start, end = shifts.attrs.get("start"), shifts.attrs.get("end")
             params = {
                 "metric": row.metric,

@@ -262,7 +262,8 @@ def markdown(result: dict) -> str:
         lines.append("")
     if steps := result.get("comments"):
         lines += ["## Comment analysis after an import (one run)", "", "| step | wall | CPU |", "|---|---:|---:|"]
-        lines += [f"| {c['step']} | {c['wall_s']:.2f} s | {c['cpu_s']:.2f} s |" for c in steps]
+        seconds = lambda s: f"{s:.2f} s" if s >= 0.1 else f"{s * 1000:.1f} ms"  # noqa: E731
+        lines += [f"| {c['step']} | {seconds(c['wall_s'])} | {seconds(c['cpu_s'])} |" for c in steps]
         lines.append("")
     if imported := result.get("import"):
         rate = imported["rows"] / imported["import_s"]

@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from cx.ingest import comments
 from cx.ingest.plan import ImportPlan
 from cx.store import audit, rollups
 from cx.store.db import DatabaseBusy, connect, db_path, writing
@@ -363,6 +364,7 @@ def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, on
             for table in ("responses", "interactions", "customers"):
                 removed += con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id]).fetchall()[0][0]
             con.execute("DELETE FROM import_claims WHERE import_id = ?", [import_id])
+            forgotten = comments.forget_removed(con)
             con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
             rollups.refresh(con, [import_id, *heirs])  # its share goes; the records handed on count with their heirs
             what = f"{found[0]} (import #{import_id})" if found else f"import #{import_id}"
@@ -373,6 +375,7 @@ def undo_import(import_id: int, db=None, *, actor: audit.Actor | None = None, on
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    comments.after_undo(forgotten, db)  # themes over the comments that remain, as after an import
     return removed
 
 

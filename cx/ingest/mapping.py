@@ -223,7 +223,11 @@ VOCABULARY: dict[str, list[tuple[str, float]]] = {
         ),
         # The open questions of a survey form: what a respondent liked, would improve, or wants to add.
         (
-            r"what (do|did) you (like|dislike|love|enjoy)|\blike (best|least|most)\b|what (could|can|should|would) (we|be) (do|done|improve)|how (could|can) we improve|please (explain|describe|tell us|share)|why did you|any other (comments?|thoughts|suggestions)",
+            r"what (do|did) you (like|dislike|love|enjoy)|\blike (best|least|most)\b|what (could|can|should|would) (we|be) (do|done|improve)|how (could|can) we improve|please (explain|describe|tell us|share)|why did you|any other (comments?|thoughts|suggestions)"
+            # ... and in the other languages we read: "Por que você deu essa nota?", "¿Qué podemos mejorar?"
+            r"|^(por que|porque|pourquoi|warum|perche|waarom)\b|motivo d[ae] (sua |tu )?(nota|pontuacao|puntuacion)"
+            r"|(o que|que|como) (podemos|poderiamos|podriamos|pouvons nous) (melhorar|mejorar|ameliorer)"
+            r"|was (konnen|sollten|konnten) wir (besser|verbessern)|raison de votre (note|score)",
             0.8,
         ),
         (r"review (comment )?title|titulo|^title$|^subject$", 0.4),

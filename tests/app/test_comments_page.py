@@ -157,3 +157,67 @@ def test_overview_survey_tiles_link_to_their_comments(demo_app_db):
     links = {link.proto.label: parse_qs(link.proto.query_string) for link in at.get("page_link")}
     nps, csat = links["The comments behind NPS"], links["The comments behind CSAT"]
     assert nps["survey"] == ["nps"] and nps["region"] == ["Europe"] and csat["survey"] == ["csat"]
+
+
+def test_one_match_is_said_in_the_singular(tmp_path, use_database):
+    responses = [{"response_id": "R1", "responded_at": datetime(2026, 3, 2, 9), "survey": "nps", "score": 3,
+                  "comment": "The zeppelin never arrived"},
+                 {"response_id": "R2", "responded_at": datetime(2026, 3, 3, 9), "survey": "nps", "score": 9,
+                  "comment": "Quick and friendly"}]  # fmt: skip
+    use_database(build_db(tmp_path / "cx.duckdb", responses=responses))
+    comments.refresh(tmp_path / "cx.duckdb")
+    at = open_page(PAGE, {**PERIOD, "q": "zeppelin"})
+    said = " ".join(captions(at))
+    assert "1 comment matches" in said and "comments match" not in said and "page 1 of 1" not in said
+    headlines = " ".join(m.value for m in at.markdown)
+    assert "Of these 1" not in headlines and ("This comment mentions" in headlines or "talk about" not in headlines)
+
+
+def test_themes_too_rarely_mentioned_to_weigh_say_so_instead_of_a_cost(app_db):
+    # Two days of March: 48 comments, each of the six texts at most 8 times: no theme has 30 mentions.
+    at = open_page(PAGE, {"from": "2026-03-02", "to": "2026-03-03"})
+    said = " ".join(m.value for m in at.markdown)
+    assert "Too few comments to weigh any theme against NPS" in said and "costs the most" not in said
+
+
+def test_a_shift_worth_a_look_on_trends_links_to_that_months_comments_at_that_touchpoint(demo_app_db):
+    at = open_page("pages/1_Trends.py", {"metric": "csat"})
+    assert not at.exception
+    links = [parse_qs(link.proto.query_string) for link in at.get("page_link") if link.proto.label == "Comments"]
+    billing = [p for p in links if p.get("touchpoint") == ["Billing inquiry"] and p.get("survey") == ["csat"]]
+    assert billing, links
+    first, last = billing[0]["from"][0], billing[0]["to"][0]
+    assert first.endswith("-01") and first[:7] == last[:7] and int(last[-2:]) >= 28  # one calendar month
+    assert billing[0]["sort"] == ["negative"]
+
+
+def test_the_comments_in_view_are_summed_up_by_theme_with_intervals(app_db):
+    at = open_page(PAGE, {**PERIOD, "touchpoint": "Billing inquiry"})
+    said = " ".join(m.value for m in at.markdown)
+    assert "Of these 30 comments" in said and "(95% " in said
+    assert "What these comments talk about" in [h.value for h in at.subheader]
+
+
+def test_an_imported_portuguese_survey_shows_which_themes_cost_nps_with_intervals(tmp_path, use_database):
+    import csv
+    import io
+
+    from cx.ingest import import_file
+    from cx.ingest.demo_comments import planted_comments
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Carimbo de data/hora", "Em uma escala de 0 a 10, qual a probabilidade de você nos recomendar?",
+                     "Por que você deu essa nota?"])  # fmt: skip
+    for i, row in enumerate(planted_comments(400, portuguese_share=1.0, seed=2).itertuples()):
+        writer.writerow([f"{1 + i % 28:02d}/03/2026 {i % 24:02d}:00:00", row.nps, row.text])
+    path = tmp_path / "cx.duckdb"
+    import_file(out.getvalue().encode(), file_name="pesquisa.csv", db=path)
+    use_database(path)
+    at = open_page(PAGE, {**PERIOD, "survey": "nps"})
+    assert not at.exception
+    said = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "costs the most" in said and "NPS points (95% " in said
+    assert "Reembolso" in said or "Fatura" in said or "Cobrado" in said  # the planted billing theme, in Portuguese
+    shown = [c for c in captions(at) if c.startswith("NPS ")]
+    assert shown and all("Portuguese" in c and "experimental" in c for c in shown)

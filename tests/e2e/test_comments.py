@@ -39,6 +39,25 @@ def test_a_journey_bar_leads_to_its_comments_in_two_clicks(server: Server, page:
     screenshot(page, "comments-behind-a-journey-bar")
 
 
+def test_a_drop_worth_a_look_on_trends_opens_its_comments_and_their_themes_in_one_click(server: Server, page: Page):
+    page.goto(f"{server.url}/Trends?metric=csat")
+    wait_for_app(page)
+    callout = page.locator(".st-key-cx_worth_a_look")
+    line = callout.get_by_text("Billing inquiry: CSAT fell").first
+    line.wait_for(timeout=30_000)
+    callout.get_by_role("link", name="Comments").first.click()  # the one click
+    page.wait_for_function("() => window.location.pathname.endsWith('/Comments')", timeout=30_000)
+    wait_for_app(page)
+    assert app_errors(page) == []
+    params = parse_qs(urlparse(page.url).query)
+    assert params["touchpoint"] == ["Billing inquiry"] and params["survey"] == ["csat"]
+    assert params["from"][0][:7] == params["to"][0][:7]  # that month
+    main = page.locator("[data-testid='stMainBlockContainer']")
+    main.get_by_text("What these comments talk about").wait_for(timeout=30_000)
+    assert "comments match" in main.inner_text() and "mention" in main.inner_text()
+    screenshot(page, "comments-behind-a-drop-on-trends")
+
+
 @pytest.fixture(scope="module")
 def real_comments_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("real-comments")

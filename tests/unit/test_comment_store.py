@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timedelta
 
 import duckdb
+import pytest
 
 from cx.ingest import comments
 from cx.ingest.demo_comments import planted_comments
@@ -118,3 +119,77 @@ def test_an_import_of_survey_responses_analyses_their_comments(db_file, tmp_path
     assert sql(db_file, "SELECT language, sentiment_label FROM comment_analysis ORDER BY response_id") == [
         ("en", "negative"), ("en", "positive"), ("pt", "negative"),
     ]  # fmt: skip
+
+
+def _survey_csv(rows: list[tuple[int, str]], first_id: int) -> bytes:
+    lines = ["response_id,date,nps,comment"]
+    lines += [f"S{first_id + i},2026-01-{1 + i % 28:02d},{score},{text}" for i, (score, text) in enumerate(rows)]
+    return "\n".join(lines).encode()
+
+
+def test_undoing_an_import_leaves_its_comments_out_of_every_theme(db_file):
+    from cx.ingest import import_file, undo_import
+
+    corpus = planted_comments(200, seed=7)
+    kept = import_file(_survey_csv([(int(r.nps), r.text.replace(",", " ")) for r in corpus.itertuples()], 0),
+                       file_name="kept.csv", db=db_file)  # fmt: skip
+    parking = [
+        (2 + 8 * (i % 2), f"The parking garage was full and the parking ticket machine broken {i}") for i in range(60)
+    ]
+    undone = import_file(_survey_csv(parking, 1000), file_name="parking.csv", db=db_file)
+    assert sql(db_file, "SELECT count(*) FROM themes WHERE terms LIKE '%parking%'")[0][0] >= 1
+    undo_import(undone.import_id, db=db_file)
+    # Nothing of the undone file is left: no analysis, no mention, no theme made of its words...
+    assert sql(db_file, "SELECT count(*) FROM comment_analysis") == [(kept.imported,)]
+    assert sql(db_file, "SELECT count(*) FROM comment_themes WHERE response_id NOT IN "
+                        "(SELECT response_id FROM responses)") == [(0,)]  # fmt: skip
+    assert sql(db_file, "SELECT count(*) FROM themes WHERE terms LIKE '%parking%'") == [(0,)]
+    # ...and each theme counts exactly the remaining comments that mention it.
+    assert sql(db_file, """SELECT count(*) FROM themes t WHERE comments <> (SELECT count(DISTINCT response_id)
+                           FROM comment_themes m WHERE m.theme_id = t.theme_id)""") == [(0,)]  # fmt: skip
+
+
+def test_an_undo_forgets_the_removed_comments_inside_its_own_transaction(db_file):
+    """Even before the themes are recomputed, no theme counts a comment the undo removed."""
+    survey_db(db_file)
+    comments.refresh(db_file)
+    con = duckdb.connect(str(db_file))
+    before = con.execute("SELECT sum(comments) FROM themes").fetchall()[0][0]
+    mentioned = con.execute("SELECT count(*) FROM comment_themes WHERE response_id < 'R0100'").fetchall()[0][0]
+    con.execute("DELETE FROM responses WHERE response_id < 'R0100'")
+    forgotten = comments.forget_removed(con)
+    after = con.execute("SELECT sum(comments) FROM themes").fetchall()[0][0]
+    con.close()
+    assert forgotten == 100
+    assert before - after == mentioned > 0
+
+
+def test_the_themes_of_the_comments_in_view_are_their_share_of_those_comments(db_file):
+    from datetime import date
+
+    from cx.analysis import comments as comment_views
+    from cx.analysis.filters import Filters
+    from cx.store import db
+
+    survey_db(db_file)
+    comments.refresh(db_file)
+    refunds = {r for (r,) in sql(db_file, "SELECT response_id FROM responses WHERE comment ILIKE '%refund%'")}
+    mentioned = sql(db_file, """SELECT t.name, count(DISTINCT m.response_id) FROM comment_themes m
+                                JOIN themes t USING (theme_id) WHERE m.response_id IN (SELECT response_id FROM
+                                responses WHERE comment ILIKE '%refund%') GROUP BY 1""")  # fmt: skip
+    with db.reading(db_file) as backend:
+        shares = comment_views.view_themes(backend, Filters(date(2025, 1, 1), date(2027, 1, 1)),
+                                           comment_views.CommentView(search="refund"))  # fmt: skip
+    assert set(shares["comments"]) == {len(refunds)}
+    assert dict(zip(shares["theme"], shares["mentions"], strict=True)) == dict(mentioned)
+    top = shares.iloc[0]
+    assert top["share"] == pytest.approx(100 * top["mentions"] / len(refunds))
+    assert top["ci_low"] < top["share"] <= top["ci_high"]
+
+
+def test_the_comment_benchmark_times_each_step_and_the_search():
+    steps = comments.benchmark(300)
+    names = [name for name, _, _ in steps]
+    assert any(n.startswith("language + sentiment") for n in names) and any(n.startswith("themes") for n in names)
+    assert names[-1].startswith("search of the stored text, 300 comments")
+    assert all(wall >= 0 and cpu >= 0 for _, wall, cpu in steps)

@@ -493,3 +493,16 @@ def test_a_web_page_saved_as_csv_with_its_first_cell_quoted_is_refused_without_i
     plan = analyse(page, file_name="export.csv")
     assert plan.problems.startswith('The file "export.csv" is a web page (HTML starting with "<html")')
     assert "color" not in plan.problems
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Por que você deu essa nota?", "¿Por qué nos diste esa puntuación?", "Warum haben Sie diese Bewertung gegeben?",
+     "O que podemos melhorar?", "Pourquoi cette note ?"],
+)  # fmt: skip
+def test_a_forms_open_question_in_another_language_is_its_comment(header):
+    data = (f'Carimbo de data/hora,"Em uma escala de 0 a 10, qual a probabilidade de você nos recomendar?","{header}"\n'
+            '01/03/2026 09:00:00,3,"Fui cobrado duas vezes, o reembolso não veio"\n'
+            '02/03/2026 10:00:00,9,"Equipe muito atenciosa"\n').encode()  # fmt: skip
+    plan = analyse(data, file_name="pesquisa.csv")
+    assert plan.mapping[header] == "comment"

@@ -253,3 +253,48 @@ def test_highlighting_never_lets_comment_text_become_markup():
     rendered = highlight(comment, text.search_terms("refund"))
     assert "<script>" not in rendered and "](" not in rendered and ":red[" not in rendered
     assert rendered.count(":orange-background[**") == 2
+
+
+def test_a_theme_mentioned_in_too_few_comments_is_never_marked_significant():
+    # 5 comments that all score 0 against 95 that all score 10: Wald's variance is zero on both sides.
+    answers = pd.DataFrame({"response_id": [f"r{i}" for i in range(100)], "score": [0] * 5 + [10] * 95})
+    mentions = pd.DataFrame({"response_id": [f"r{i}" for i in range(5)], "theme": "Billing"})
+    row = text.theme_impact(answers, mentions, "nps", total_answers=100).iloc[0]
+    assert row["small"] and not row["significant"] and row["p_value"] is None
+    assert row["points_lost"] == pytest.approx(10.0)  # 5/100 of the answers, 200 points each: still shown, greyed
+
+
+@pytest.mark.parametrize(
+    ("comment", "query", "found"),
+    [
+        ("I want my refunds back", "refund", True),  # a word's start: plurals and tenses are found
+        ("So happy with it", "app", False),  # not inside another word
+        ("The App crashed", "app", True),
+        ("Não recebi o reembolso", "nao reembolso", True),
+        ("c++ support (v2.1) is fine", '"(v2.1)"', True),  # signs in a phrase are literal
+        ("order #1234 never came", "#12", True),  # a term starting with a sign matches anywhere
+        ("nothing here", "a.b", False),
+    ],
+)
+def test_search_finds_words_from_their_start_in_the_database_and_in_the_highlight(comment, query, found):
+    import duckdb
+
+    terms = text.search_terms(query)
+    con = duckdb.connect()
+    in_sql = all(
+        con.execute("SELECT regexp_matches(?, ?)", [text.fold(comment), text.word_start_pattern(t)]).fetchone()[0]
+        for t in terms
+    )
+    spans = text.match_spans(comment, terms)
+    assert in_sql is found
+    assert bool(spans) is found  # the highlight marks exactly what the search found
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["Billing support kept me on hold for ages.", "Support never answered my e-mail.",
+     "They gave me a credit and it still does not work"],
+)  # fmt: skip
+def test_the_support_team_is_a_topic_not_a_feeling(comment):
+    score, _ = text.score_sentiment(comment, "en")
+    assert text.sentiment_label(score) != "positive"  # VADER's own lexicon scores "support" +1.7, "credit" +1.6
