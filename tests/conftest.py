@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import email
+import socket
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from email import policy
 from pathlib import Path
 
 import pytest
@@ -124,3 +127,31 @@ def hold_database(path: Path, seconds: float = 30) -> Iterator[subprocess.Popen]
         if seconds >= 10:  # a long hold is only there to be waited out by the test: end it
             holder.kill()
         holder.wait(timeout=60)
+
+
+class SmtpSink:
+    """A local SMTP server's inbox: each message as received, with its envelope (who it went to)."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.envelopes.append(envelope)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[SmtpSink, int]]:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, and that port."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()

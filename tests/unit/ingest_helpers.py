@@ -12,6 +12,15 @@ import duckdb
 TABLES = ("imports", "customers", "customer_attributes", "interactions", "responses", "import_rejects", "import_claims")
 
 
+def query(db: Path, sql: str) -> list[tuple]:
+    """The rows of one read-only query on a database file."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def contents(db: Path) -> dict[str, list[tuple]]:
     """Every row of every table, to compare a database before and after."""
     if not db.exists():

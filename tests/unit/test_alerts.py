@@ -3,16 +3,12 @@ crossing; the command line prints, e-mails through a local SMTP sink and exits b
 
 from __future__ import annotations
 
-import email
 import json
-import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from cx.reports import alerts
 from cx.store import db
@@ -148,27 +144,6 @@ def cx(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env=env)  # fmt: skip
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = Sink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
-
-
 def test_the_command_e_mails_a_fired_alert_and_exits_1(db_file, tmp_path, smtp_sink):
     sink, port = smtp_sink
     build_db(db_file, customers=CUSTOMERS, responses=nps_answers(drop_in="C"))
@@ -179,7 +154,8 @@ def test_the_command_e_mails_a_fired_alert_and_exits_1(db_file, tmp_path, smtp_s
     result = cx("alerts", "--db", str(db_file), "--rules", str(rules), env=env)
     assert result.returncode == 1, result.stderr
     assert "NPS drops for a segment: NPS for segment C -50" in result.stdout
-    [(recipients, message)] = sink.messages
+    [message], [envelope] = sink.messages, sink.envelopes
+    recipients = envelope.rcpt_tos
     assert recipients == ["cx-leads@example.org"]
     assert message["Subject"] == "CX alert: NPS drops for a segment"
     assert "NPS for segment C -50, down 100 pts" in message.get_body(("plain",)).get_content()

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from cx.ingest import import_file, import_history, load, undo_import
-from tests.unit.ingest_helpers import contents
+from tests.unit.ingest_helpers import contents, query
 
 PURCHASES = b"Customer,Order date,Amount\nc1,2024-01-05,10.00\nc1,2024-01-05,10.00\nc2,2024-01-06,7.50\n"
-
-
-def query(db, sql):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_reimporting_a_file_adds_nothing(tmp_path):

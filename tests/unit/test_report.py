@@ -3,17 +3,13 @@ to a local SMTP sink (aiosmtpd on 127.0.0.1)."""
 
 from __future__ import annotations
 
-import email
 import json
 import shutil
-import socket
 import subprocess
 import sys
-from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from cx.store import decks
 from cx.store.decks import Deck, Slide
@@ -142,31 +138,6 @@ def test_a_report_of_the_real_files_prints_their_published_figures(tmp_path):
     assert "Churn (snapshot) 22.9%: the data has no churn dates" in flowing and "n = 17,043" in flowing
     assert "CSAT" in text
     pictures(out, "report-real")
-
-
-class Sink:
-    """Keeps every message the SMTP server receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.envelopes.append(envelope)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = Sink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
 
 
 def test_mail_to_sends_the_pdf_through_the_configured_server(deck_db, tmp_path, smtp_sink):

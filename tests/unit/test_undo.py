@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from cx.ingest import UsageError, analyse, import_file, undo_import
+from tests.unit.ingest_helpers import query
 
 JANUARY = b"Customer ID,Name,Plan,Region,Tenure,Churn\nc1,Ada,Gold,North,3,No\nc2,Bo,Silver,,5,No\n"
 FEBRUARY = b"Customer ID,Name,Plan,Region,Tenure,Churn\nc1,Ada L.,Bronze,,4,Yes\nc3,Cy,Gold,South,1,No\n"
 TICKETS = b"Ticket,Customer,Opened,Channel\nt1,c1,2026-01-05,Chat\nt2,c2,2026-01-06,Phone\n"
-
-
-def query(db, sql):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def customers(db):
