@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cx.analysis import comments, metrics, trends
+from cx.analysis import briefing, comments, metrics, trends
 from cx.app import followup_page, ui
 from cx.app.safe import md
 
@@ -13,10 +13,10 @@ st.caption(
     "Sparklines end at the last complete period."
 )
 
-ui.briefing_section(filters)
+tiles, found = ui.query(briefing.with_tiles, filters)  # one reading: the briefing speaks of the tiles' figures
+ui.briefing_section(filters, found)
 
 st.subheader("Headline figures")
-tiles = ui.query(metrics.overview, filters)
 grain, span = metrics.sparkline_grain(filters), ui.data_span()
 for row in range(0, len(tiles), 3):  # row by row, so a phone stacks the tiles in the desktop's order
     for column, (summary, trend) in zip(st.columns(3), tiles[row : row + 3], strict=False):

@@ -115,8 +115,7 @@ def group_tests(
         for dimension in dimensions or _dimensions(key):
             if dimension in fixed:
                 continue
-            now = metrics.sufficient_stats(backend, key, filters, by=dimension)
-            before = metrics.sufficient_stats(backend, key, filters.previous(), by=dimension)
+            now, before = metrics.sufficient_stats_pair(backend, key, filters, by=dimension)
             if now.empty or before.empty or ("basis" in now and (now["basis"] == "snapshot").any()):
                 continue
             earlier = {row["group"]: row for row in before.to_dict("records")}
@@ -182,9 +181,23 @@ def rank(
 def briefing(backend: ibis.BaseBackend, filters: Filters, most: int = MOST, least: int = LEAST) -> list[Finding]:
     """The briefing for the filters' period against the previous period of equal length."""
     summaries = [metrics.summary(backend, key, filters) for key in HEADLINE_KEYS]
-    return rank(
-        headline_findings(summaries, filters), group_findings(group_tests(backend, filters), filters), most, least
-    )
+    return from_tests(summaries, group_tests(backend, filters), filters, most, least)
+
+
+def with_tiles(
+    backend: ibis.BaseBackend, filters: Filters
+) -> tuple[list[tuple[metrics.Summary, pd.DataFrame]], list[Finding]]:
+    """The Overview's figures in one reading: its headline tiles, and the briefing built on their summaries."""
+    tiles = metrics.overview(backend, filters, HEADLINE_KEYS)
+    return tiles, from_tests([summary for summary, _ in tiles], group_tests(backend, filters), filters)
+
+
+def from_tests(
+    summaries: Sequence[metrics.Summary], tests: Sequence[GroupTest], filters: Filters,
+    most: int = MOST, least: int = LEAST,
+) -> list[Finding]:  # fmt: skip
+    """The briefing from headline summaries already computed (the Overview's tiles) and the group tests."""
+    return rank(headline_findings(summaries, filters), group_findings(tests, filters), most, least)
 
 
 def intro(findings: Sequence[Finding], filters: Filters) -> str:

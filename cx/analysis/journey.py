@@ -106,8 +106,7 @@ def touchpoints(
     answers = flt.responses(backend, filters)
     answers = answers.filter(answers.touchpoint.notnull() & answers.journey_stage.notnull())
     stages = _usual_stage(answers).rename(columns={"journey_stage": "answer_stage"})
-    current = metrics.sufficient_stats(backend, key, filters, by="touchpoint")
-    previous = metrics.sufficient_stats(backend, key, filters.previous(), by="touchpoint")
+    current, previous = metrics.sufficient_stats_pair(backend, key, filters, by="touchpoint")
     return touchpoint_table(volume, current, previous, key, min_n, stages)
 
 

@@ -90,23 +90,29 @@ class ScopedBackend:
     @cached_property
     def _masked_fields(self) -> dict[str, str]:
         """field (or attr.NAME) -> kind, for the personal fields whose rule says mask."""
-        rules = personal.rules(self._setting(personal.SETTING))
+        rules = personal.rules(self._settings.get(personal.SETTING))
         found = dict(personal.ALWAYS_PERSONAL)
-        if "personal_fields" in self._backend.list_tables():
+        if "personal_fields" in self._tables:
             rows = self._backend.table("personal_fields").select("field", "kind").distinct().execute()
             found |= dict(zip(rows["field"], rows["kind"], strict=True))
         return {f: kind for f, kind in found.items() if rules.get(kind) == "mask"}
 
-    def _setting(self, key: str) -> Any:
-        if "settings" not in self._backend.list_tables():
-            return None
+    @cached_property
+    def _tables(self) -> list[str]:
+        return self._backend.list_tables()
+
+    @cached_property
+    def _settings(self) -> dict[str, Any]:
+        """The masking rules and the pseudonyms' salt, read together (every page's queries read through here)."""
+        if "settings" not in self._tables:
+            return {}
         settings = self._backend.table("settings")
-        rows = settings.filter(settings.key == key).select("value").execute()
-        return None if rows.empty else _json(rows["value"].iloc[0])
+        rows = settings.filter(settings.key.isin([personal.SETTING, personal.SALT_SETTING])).execute()
+        return {key: _json(value) for key, value in zip(rows["key"], rows["value"], strict=True)}
 
     @cached_property
     def _salt(self) -> str:
-        return str(self._setting(personal.SALT_SETTING) or _PROCESS_SALT)
+        return str(self._settings.get(personal.SALT_SETTING) or _PROCESS_SALT)
 
     def _masked(self, name: str, table: ir.Table) -> ir.Table:
         fields = self._masked_fields

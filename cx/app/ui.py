@@ -619,10 +619,9 @@ def page_url(page: str, params: dict[str, list[str]]) -> str:
     return f"./{path}?{urlencode(carried, doseq=True)}"
 
 
-def briefing_section(filters: Filters) -> None:
+def briefing_section(filters: Filters, found: list[briefing.Finding]) -> None:
     """'What changed': 3–7 ranked, tested sentences, each with a link to the view that shows it."""
     st.subheader("What changed")
-    found = query(briefing.briefing, filters)
     st.caption(briefing.intro(found, filters))
     for index, finding in enumerate(found, start=1):
         view = "Journey" if finding.page.endswith("Journey.py") else "Trends"

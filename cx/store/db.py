@@ -11,6 +11,7 @@ one.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -170,9 +171,22 @@ def reading(
     try:
         if as_of is not None:
             pin(con, as_of)
-        yield ibis.duckdb.from_connection(con)
+        yield _remembering_tables(ibis.duckdb.from_connection(con))
     finally:
         con.close()
+
+
+def _remembering_tables(backend: ibis.BaseBackend) -> ibis.BaseBackend:
+    """Look each table's schema up once: nothing changes the tables of a read-only connection while it is
+    open, and a page asks for the same few tables dozens of times (each lookup is a query of its own)."""
+    lookup = backend.table
+
+    @functools.cache
+    def table(name: str, database: str | None = None) -> ibis.Table:
+        return lookup(name, database=database)
+
+    backend.table = table
+    return backend
 
 
 def pin(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[str]:

@@ -1,0 +1,86 @@
+"""A period and the one before it from one query (`metrics.sufficient_stats_pair`) give exactly what two
+separate queries give, on the rollups and on the raw tables, for every kind of metric and split."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from cx.analysis import briefing, metrics, scope
+from cx.analysis.filters import Filters
+from cx.store import db
+
+KEYS = ("nps", "csat", "ces", "first_response_time", "resolution_time", "nps_customers", "churn_rate")
+SPLITS = (None, "segment", "channel", "touchpoint")
+
+
+def _last_quarter(path) -> Filters:
+    with db.reading(path) as backend:
+        _, end = metrics.data_range(backend)
+    return Filters.default(end, days=90)
+
+
+def _apart(backend, key: str, filters: Filters, by: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (metrics.sufficient_stats(backend, key, filters, by=by),
+            metrics.sufficient_stats(backend, key, filters.previous(), by=by))  # fmt: skip
+
+
+@pytest.mark.parametrize("rollups", ["on", "off"])
+@pytest.mark.parametrize("by", SPLITS)
+def test_both_periods_from_one_query_are_the_two_periods_apart(demo_db, monkeypatch, rollups, by):
+    monkeypatch.setenv("CX_ROLLUPS", rollups)
+    filters = _last_quarter(demo_db).with_values(channel=["Email", "Chat"])
+    with db.reading(demo_db) as backend:
+        for key in KEYS:
+            if by in ("channel", "touchpoint") and metrics.METRICS[key].source == "customers":
+                continue  # churn is split by customer fields only
+            paired = metrics.sufficient_stats_pair(backend, key, filters, by=by)
+            for got, expected in zip(paired, _apart(backend, key, filters, by), strict=True):
+                assert len(expected) > 0, (key, by)
+                pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=f"{key} by {by}")
+
+
+def test_a_pair_splits_at_the_first_day_of_the_current_period(db_file):
+    """An answer on the current period's first day counts in it; one the day before counts in the previous."""
+    from tests.conftest import build_db
+
+    answers = [
+        {"response_id": "a", "customer_id": None, "responded_at": "2026-03-01 00:00:00", "survey": "nps", "score": 10},
+        {"response_id": "b", "customer_id": None, "responded_at": "2026-02-28 23:59:59", "survey": "nps", "score": 0},
+        {"response_id": "c", "customer_id": None, "responded_at": "2026-03-31 23:59:59", "survey": "nps", "score": 9},
+        {"response_id": "d", "customer_id": None, "responded_at": "2026-01-29 00:00:00", "survey": "nps", "score": 3},
+        {"response_id": "e", "customer_id": None, "responded_at": "2026-01-28 23:59:59", "survey": "nps", "score": 3},
+    ]
+    path = build_db(db_file, responses=answers)
+    march = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))  # previous: 29 Jan – 28 Feb
+    with db.reading(path) as backend:
+        now, before = metrics.sufficient_stats_pair(backend, "nps", march)
+    assert (now["n"].iloc[0], now["promoters"].iloc[0], now["detractors"].iloc[0]) == (2, 2, 0)
+    assert (before["n"].iloc[0], before["promoters"].iloc[0], before["detractors"].iloc[0]) == (2, 0, 2)
+    assert now["period"].iloc[0] == pd.Timestamp("2026-03-01")
+    assert before["period"].iloc[0] == pd.Timestamp("2026-01-29")
+
+
+def test_the_overview_and_its_briefing_in_one_reading_are_the_separate_figures(demo_db):
+    filters = _last_quarter(demo_db)
+    with db.reading(demo_db) as backend:
+        viewer = scope.restrict(backend, (), mask=True)  # what the app reads through for a viewer
+        tiles, found = briefing.with_tiles(viewer, filters)
+        alone = briefing.briefing(viewer, filters)
+        summaries = [metrics.summary(viewer, key, filters) for key in briefing.HEADLINE_KEYS]
+    assert [f.text for f in found] == [f.text for f in alone]
+    assert [s.current for s, _ in tiles] == [s.current for s in summaries]
+    assert [s.comparison for s, _ in tiles] == [s.comparison for s in summaries]
+
+
+def test_a_summary_compares_the_same_periods_paired_or_not(demo_db):
+    filters = _last_quarter(demo_db).with_values(segment=["SMB"])
+    with db.reading(demo_db) as backend:
+        for key in ("nps", "csat", "first_response_time"):
+            now, before = _apart(backend, key, filters, None)
+            summary = metrics.summary(backend, key, filters)
+            assert summary.current == metrics.estimate(key, now.iloc[0].to_dict())[0]
+            assert summary.previous == metrics.estimate(key, before.iloc[0].to_dict())[0]
+            assert summary.previous.n > 0
