@@ -227,7 +227,7 @@ def _events(backend: ibis.BaseBackend, name: str, time_column: str, filters: Fil
 def responses(
     backend: ibis.BaseBackend,
     filters: Filters,
-    survey: str | None = None,
+    survey: str | tuple[str, ...] | None = None,
     dated: bool = True,
     per: tuple[str, ...] = (),
 ) -> ir.Table:
@@ -239,8 +239,10 @@ def responses(
     table = _events(backend, "responses", "responded_at", filters, dated)
     for name, values in filters.response_filters.items():
         table = table.filter(table[name].isin(values))
-    if survey is not None:
+    if isinstance(survey, str):
         table = table.filter(table.survey == survey)
+    elif survey is not None:
+        table = table.filter(table.survey.isin(survey))
     if filters.values("question") or "question" in per:
         return table
     # An answer whose question is unknown (a column named just "NPS") counts with the headline question.

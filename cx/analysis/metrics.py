@@ -31,6 +31,8 @@ UNKNOWN = "Unknown"
 REST = "The rest"
 GRAINS = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 DEFAULT_RESPONSE_TARGET_S = 4 * 3600
+SHARED_SURVEYS = ("nps", "csat", "ces")  # each its own survey, read together (`_shared_survey_stats`)
+SURVEY_SUMS = ("n", "promoters", "detractors", "top2", "easy", "total", "total_sq")
 MAX_CLV_PERIODS = 36  # observed CLV over time is drawn at most this many points (coarser grain beyond)
 
 
@@ -526,7 +528,9 @@ def sufficient_stats(
     )
     if split_at is not None and (grain or not pairable(key)):
         raise ValueError(f"{key} cannot be split into two periods in one query")
-    if rollup := rolled.source(backend, key, filters, by, target_s):
+    if key in SHARED_SURVEYS:
+        frame = _shared_survey_stats(backend, key, filters, by, grain, split_at)
+    elif rollup := rolled.source(backend, key, filters, by, target_s):
         frame = _rolled_stats(backend, rollup, key, filters, by, grain, target_s, keep, split_at)
     elif metric.source == "responses":
         table = _group_column(backend, _responses_source(backend, key, filters, by), by)
@@ -547,6 +551,30 @@ def sufficient_stats(
         frame = _churn_frame(backend, key, filters, by, periods)
     frame["period"] = pd.to_datetime(frame["period"])
     return frame.sort_values(["period", "group"]).reset_index(drop=True)
+
+
+def _shared_survey_stats(
+    backend, key: str, filters: Filters, by: str | None, grain: str | None, split_at: date | None
+) -> pd.DataFrame:
+    """NPS, CSAT and CES are the same statistics over the same table, one survey each: a page asks for all
+    three with the same filters (its tiles, the briefing's groups), so one query per reading answers them."""
+    memo = rolled.memo(backend).setdefault("surveys", {})
+    asked = (filters, by, grain, split_at)
+    if asked not in memo:
+        per = (by,) if by in flt.EVENT_FIELDS + flt.RESPONSE_FIELDS else ()
+        if rollup := rolled.source(backend, key, filters, by, DEFAULT_RESPONSE_TARGET_S):  # the same for all three
+            table = _group_column(backend, rolled.responses(backend, SHARED_SURVEYS, filters, per, rollup), by)
+            table = table.mutate(period=_period_label(table.day, filters, grain, split_at))
+            sums = {name: table[name].sum() for name in SURVEY_SUMS}
+            frame = table.group_by(["survey", "period", "group"]).aggregate(**sums).execute()
+        else:
+            table = _group_column(backend, flt.responses(backend, filters, survey=SHARED_SURVEYS, per=per), by)
+            table = table.mutate(period=_period_label(table.responded_at, filters, grain, split_at))
+            frame = _survey_stats(table, ["survey", "period", "group"]).execute()
+        memo[asked] = {survey: part.drop(columns="survey") for survey, part in frame.groupby("survey")}
+        memo[asked][None] = frame.drop(columns="survey").iloc[:0]  # a survey with no answers here
+    found = memo[asked]
+    return found.get(key, found[None]).reset_index(drop=True).copy()
 
 
 def pairable(key: str) -> bool:
@@ -604,9 +632,7 @@ def _rolled_stats(
         table = _group_column(backend, rolled.interactions(backend, key, filters), by, keep)
     table = table.mutate(period=_period_label(table.day, filters, grain, split_at))
     if METRICS[key].source == "responses":
-        sums = {
-            name: table[name].sum() for name in ("n", "promoters", "detractors", "top2", "easy", "total", "total_sq")
-        }
+        sums = {name: table[name].sum() for name in SURVEY_SUMS}
         return table.group_by(["period", "group"]).aggregate(**sums).execute()
     histogram = table.group_by(["period", "group", "bucket"]).aggregate(n=table.n.sum()).execute()
     return rolled.duration_stats(histogram, ["period", "group"], target_s)

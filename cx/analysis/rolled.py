@@ -139,15 +139,19 @@ def _events(table: ir.Table, filters: Filters, dated: bool) -> ir.Table:
 
 
 def responses(
-    backend: Any, key: str, filters: Filters, per: tuple[str, ...] = (), rollup: str = "rollup_responses"
-) -> ir.Table:
-    """Rollup rows of the survey's answers in the period, as cx.analysis.filters.responses chooses them.
+    backend: Any, key: str | tuple[str, ...], filters: Filters, per: tuple[str, ...] = (),
+    rollup: str = "rollup_responses",
+) -> ir.Table:  # fmt: skip
+    """Rollup rows of the survey's answers in the period (or of several surveys'), as
+    cx.analysis.filters.responses chooses them.
 
     Unless the filters choose questions, only the question with the most answers counts in each survey
     (and each group of `per`), over any period; answers to an unknown question count with it."""
-    survey = "nps" if key.startswith("nps") else key
     table = backend.table(rollup)
-    table = table.filter(table.survey == survey)
+    if isinstance(key, str):
+        table = table.filter(table.survey == ("nps" if key.startswith("nps") else key))
+    else:
+        table = table.filter(table.survey.isin(key))
     chosen = _events(table, filters, dated=True)
     for name, values in filters.response_filters.items():
         chosen = chosen.filter(chosen[name].isin(values))

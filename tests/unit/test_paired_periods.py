@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from cx.analysis import briefing, metrics, scope
+from cx.analysis import filters as flt
 from cx.analysis.filters import Filters
 from cx.store import db
 
@@ -84,3 +85,29 @@ def test_a_summary_compares_the_same_periods_paired_or_not(demo_db):
             assert summary.current == metrics.estimate(key, now.iloc[0].to_dict())[0]
             assert summary.previous == metrics.estimate(key, before.iloc[0].to_dict())[0]
             assert summary.previous.n > 0
+
+
+@pytest.mark.parametrize("rollups", ["on", "off"])
+@pytest.mark.parametrize("by", [None, "region", "touchpoint"])
+def test_surveys_read_together_each_count_only_their_own_answers(demo_db, monkeypatch, rollups, by):
+    """NPS, CSAT and CES come from one query: each must hold exactly its own survey's answers."""
+    monkeypatch.setenv("CX_ROLLUPS", rollups)
+    filters = _last_quarter(demo_db)
+    with db.reading(demo_db) as backend:
+        for key in metrics.SHARED_SURVEYS:
+            got = metrics.sufficient_stats(backend, key, filters, by=by)
+            per = (by,) if by == "touchpoint" else ()
+            answers = flt.responses(backend, filters, survey=key, per=per).execute()
+            if by == "region":
+                regions = backend.table("customers").select("customer_id", "region").execute()
+                answers = answers.merge(regions, on="customer_id", how="left")
+            answers["group"] = answers[by].fillna(metrics.UNKNOWN) if by else metrics.ALL
+            score = answers["score"]
+            expected = answers.assign(
+                promoters=score >= 9, detractors=score <= 6, top2=score >= 4, easy=score >= 5
+            ).groupby("group")[["promoters", "detractors", "top2", "easy"]].sum()
+            expected["n"] = answers.groupby("group").size()
+            expected["total"] = answers.groupby("group")["score"].sum()
+            assert len(expected) > 0, key
+            got = got.set_index("group")[expected.columns].sort_index()
+            pd.testing.assert_frame_equal(got, expected.sort_index(), check_dtype=False, check_names=False, obj=key)
