@@ -103,9 +103,11 @@ def test_surveys_read_together_each_count_only_their_own_answers(demo_db, monkey
                 answers = answers.merge(regions, on="customer_id", how="left")
             answers["group"] = answers[by].fillna(metrics.UNKNOWN) if by else metrics.ALL
             score = answers["score"]
-            expected = answers.assign(
-                promoters=score >= 9, detractors=score <= 6, top2=score >= 4, easy=score >= 5
-            ).groupby("group")[["promoters", "detractors", "top2", "easy"]].sum()
+            expected = (
+                answers.assign(promoters=score >= 9, detractors=score <= 6, top2=score >= 4, easy=score >= 5)
+                .groupby("group")[["promoters", "detractors", "top2", "easy"]]
+                .sum()
+            )
             expected["n"] = answers.groupby("group").size()
             expected["total"] = answers.groupby("group")["score"].sum()
             assert len(expected) > 0, key
