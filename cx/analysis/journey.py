@@ -311,7 +311,21 @@ def stage_flow(backend: ibis.BaseBackend, filters: Filters, by: str | None = Non
     furthest_per_customer = reached.filter(reached.order.notnull()).group_by(["group", "customer_id"])
     furthest = furthest_per_customer.aggregate(order=reached.order.max())
     stopped = furthest.group_by(["group", "order"]).aggregate(stopped=furthest.count())
-    return flow_table(per_stage.execute(), stopped.execute())
+    # One query for both counts: the customers active in the period are found once, not twice.
+    both = ibis.union(
+        per_stage.select(kind=ibis.literal("reached"), group=per_stage.group.cast("string"),
+                         journey_stage=per_stage.journey_stage.cast("string"), order=ibis.null("int64"),
+                         n=per_stage.reached.cast("int64")),
+        stopped.select(kind=ibis.literal("stopped"), group=stopped.group.cast("string"),
+                       journey_stage=ibis.null("string"),
+                       order=stopped.order.cast("int64"), n=stopped.stopped.cast("int64")),
+    ).execute()  # fmt: skip
+    counted = both[both["kind"] == "reached"]
+    ended = both[both["kind"] == "stopped"]
+    return flow_table(
+        counted[["group", "journey_stage"]].assign(reached=counted["n"]).reset_index(drop=True),
+        ended[["group", "order"]].assign(stopped=ended["n"]).reset_index(drop=True),
+    )
 
 
 def flow_table(per_stage: pd.DataFrame, stopped: pd.DataFrame) -> pd.DataFrame:
