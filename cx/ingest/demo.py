@@ -307,6 +307,14 @@ def _pick_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarra
     return np.minimum((cumulative < draws[:, None]).sum(axis=1), probabilities.shape[1] - 1)
 
 
+def _pick_up_to(rng: np.random.Generator, weights: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """One index per row among 0..last[row], by `weights`: the draw `_pick_rows` makes on the weights masked
+    beyond `last`, bit for bit, without building that (rows × options) matrix (1 GB at 10M rows)."""
+    cumulative = np.cumsum(weights)
+    draws = rng.random(len(last)) * cumulative[last]
+    return np.minimum(np.searchsorted(cumulative, draws, "left"), len(weights) - 1)
+
+
 def _sample_without_replacement(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
     """Weighted sample of distinct indices (Gumbel top-k: vectorised, unlike numpy's choice)."""
     if size > np.count_nonzero(weights):
@@ -426,14 +434,15 @@ def _interactions(
         milestone_customer, milestone_stage = milestone_customer[keep], milestone_stage[keep]
     extra = n - len(milestone_customer)
     extra_customer = rng.choice(len(weight), size=extra, p=weight / weight.sum())
-    reached = np.arange(len(JOURNEY_STAGES)) <= c["depth"][extra_customer][:, None]
     customer = np.concatenate([milestone_customer, extra_customer])
-    stage = np.concatenate([milestone_stage, _pick_rows(rng, STAGE_WEIGHT * reached)])
+    stage = np.concatenate([milestone_stage, _pick_up_to(rng, STAGE_WEIGHT, c["depth"][extra_customer])])
+    del milestone_customer, milestone_stage, extra_customer
 
     lo, hi = cumulative[active_from[customer]], cumulative[active_to[customer]]
     day = np.searchsorted(cumulative, lo + rng.random(n) * (hi - lo), "right") - 1
     day = np.clip(day, active_from[customer], active_to[customer] - 1) + first_day
     seconds = day * DAY_S + _time_of_day(rng, n)
+    del lo, hi, day  # at 10M rows every array is 80 MB: free each as soon as it is used (the demo's peak memory)
 
     month = (seconds // DAY_S).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     in_incident_month = month == incident_month
@@ -455,10 +464,13 @@ def _interactions(
     moved = signup * DAY_S + (delay_days * DAY_S).astype(np.int64)
     last_s = (active_to[customer] + first_day) * DAY_S - 1
     seconds = np.where(new & (moved <= last_s), moved, seconds)
+    del signup, new, delay_days, moved, in_incident_month
     month = (seconds // DAY_S).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
     order = np.argsort(seconds, kind="stable")
     customer, seconds, stage, touchpoint, month = (a[order] for a in (customer, seconds, stage, touchpoint, month))
+    last_s = last_s[order]
+    del order
 
     channel = np.empty(n, dtype=np.int64)
     for t, spec in enumerate(TOUCHPOINTS):
@@ -470,6 +482,7 @@ def _interactions(
     churn = c["churn"][customer]
     before_churn = c["churned"][customer] & (churn * DAY_S - seconds < 60 * DAY_S)
     mood = c["mood"][customer]
+    del churn, month
 
     # Support: response time first; slow answers then make a bad outcome likelier.
     support = stage == SUPPORT
@@ -485,20 +498,23 @@ def _interactions(
 
     logit = TOUCHPOINT_BAD[touchpoint] - 0.55 * mood + 0.6 * slow + 1.1 * before_churn + 1.2 * incident
     bad = rng.random(n) < _sigmoid(logit)
-    kind = TOUCHPOINT_KIND[touchpoint]
-    service = kind == "service"
+    del mood, before_churn, logit, slowness
+    service = (TOUCHPOINT_KIND == "service")[touchpoint]  # a lookup per touchpoint, not a string per row
     outcome = np.where(bad, ABANDONED, COMPLETED)
     outcome = np.where(service, np.where(bad, np.where(rng.random(n) < 0.65, UNRESOLVED, ESCALATED), RESOLVED), outcome)
 
     resolution = np.where(outcome == RESOLVED, response + resolution_extra, np.nan)
     resolution = np.where(outcome == ESCALATED, response + 3 * resolution_extra, resolution)
     resolution = np.where(support, resolution, np.nan)
+    del resolution_extra
 
     # Revenue: purchases are add-ons and new plans, renewals a year of the plan.
     segment, plan = c["segment"][customer], c["plan"][customer]
     annual = PLAN_MONTHLY_PRICE[plan] * 12 * SEGMENT_SEATS[segment]
+    del segment, plan
     amount = np.where(stage == RENEWAL, annual * rng.lognormal(0, 0.1, n), annual * rng.lognormal(-0.7, 0.5, n))
-    revenue = np.where(kind == "sale", np.where(outcome == COMPLETED, np.round(amount, 2), 0.0), np.nan)
+    sale = (TOUCHPOINT_KIND == "sale")[touchpoint]
+    revenue = np.where(sale, np.where(outcome == COMPLETED, np.round(amount, 2), 0.0), np.nan)
 
     return {
         "customer": customer,
@@ -513,7 +529,7 @@ def _interactions(
         "slow": slow,
         "incident": incident,
         "bad": bad,
-        "active_to_s": last_s[order] + 1,
+        "active_to_s": last_s + 1,
     }
 
 
@@ -670,6 +686,7 @@ def _load(
     it: dict[str, np.ndarray],
     rs: dict[str, np.ndarray],
 ) -> int:
+    """Write the generated rows as one import, with its rollups; the interaction arrays are consumed."""
     n_customers, n_interactions, n_responses = len(names), len(it["customer"]), len(rs["customer"])
     customers = pa.table(
         {
@@ -685,18 +702,20 @@ def _load(
             "acquisition_channel": _labels(c["acquisition"], ACQUISITION_CHANNELS),
         }
     )
+    # Each interaction array is handed over as it is converted (`pop`): at 10M rows holding both the
+    # arrays and their Arrow copies would be most of the build's peak memory.
     interactions = pa.table(
         {
             "n": pa.array(np.arange(1, n_interactions + 1)),
-            "customer": pa.array(it["customer"] + 1),
-            "occurred_at": _timestamps(it["seconds"]),
-            "channel": _labels(it["channel"], CHANNELS),
-            "journey_stage": _labels(it["stage"], JOURNEY_STAGES),
-            "touchpoint": _labels(it["touchpoint"], TOUCHPOINT_NAMES),
-            "outcome": _labels(it["outcome"], OUTCOMES),
-            "response_time_s": pa.array(it["response"], from_pandas=True),
-            "resolution_time_s": pa.array(it["resolution"], from_pandas=True),
-            "revenue": pa.array(it["revenue"], from_pandas=True),
+            "customer": pa.array(it.pop("customer") + 1),
+            "occurred_at": _timestamps(it.pop("seconds")),
+            "channel": _labels(it.pop("channel"), CHANNELS),
+            "journey_stage": _labels(it.pop("stage"), JOURNEY_STAGES),
+            "touchpoint": _labels(it.pop("touchpoint"), TOUCHPOINT_NAMES),
+            "outcome": _labels(it.pop("outcome"), OUTCOMES),
+            "response_time_s": pa.array(it.pop("response"), from_pandas=True),
+            "resolution_time_s": pa.array(it.pop("resolution"), from_pandas=True),
+            "revenue": pa.array(it.pop("revenue"), from_pandas=True),
         }
     )
     responses = pa.table(
@@ -727,10 +746,12 @@ def _load(
                RETURNING import_id""",
             [DEMO_FILE_NAME, datetime.now(), _user(), total, total],
         ).fetchall()[0][0]
+        # No ORDER BY: DuckDB keeps an Arrow scan's order (preserve_insertion_order), so rows are stored in
+        # id order without a sort of 10M rows (which alone took 500 MB).
         con.execute(
             """INSERT INTO customers
                SELECT printf('C%0*d', ?, n), name, segment, region, plan, signup_date, churn_date, churned, ?
-               FROM demo_customers ORDER BY n""",
+               FROM demo_customers""",
             [cw, import_id],
         )
         con.execute(
@@ -744,7 +765,7 @@ def _load(
             """INSERT INTO interactions
                SELECT printf('I%0*d', ?, n), printf('C%0*d', ?, customer), occurred_at, channel, journey_stage,
                       touchpoint, outcome, response_time_s, resolution_time_s, revenue, ?
-               FROM demo_interactions ORDER BY n""",
+               FROM demo_interactions""",
             [iw, cw, import_id],
         )
         con.execute(
@@ -753,18 +774,24 @@ def _load(
                SELECT printf('R%0*d', ?, n), printf('C%0*d', ?, customer), responded_at, survey, score, comment,
                       touchpoint, channel, journey_stage, printf('I%0*d', ?, interaction), ?,
                       CASE survey WHEN 'nps' THEN ? WHEN 'csat' THEN ? ELSE ? END
-               FROM demo_responses ORDER BY n""",
+               FROM demo_responses""",
             [rw, cw, iw, import_id, QUESTIONS["nps"], QUESTIONS["csat"], QUESTIONS["ces"]],
         )
+        _unregister(con)
+        del customers, interactions, responses  # written: free the Arrow copies before the rollups are counted
         rollups.refresh(con, [import_id])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
-        for view in ("demo_customers", "demo_interactions", "demo_responses"):
-            con.unregister(view)
+        _unregister(con)
     return int(import_id)
+
+
+def _unregister(con: duckdb.DuckDBPyConnection) -> None:
+    for view in ("demo_customers", "demo_interactions", "demo_responses"):
+        con.unregister(view)  # a view no longer registered is no error
 
 
 def _user() -> str | None:
@@ -811,6 +838,9 @@ def build_demo(
             f"but only {interactions:,} interactions were asked for"
         )
     rs = _responses(rng, c, it, counts, first_day, end_day)
+    n_interactions = len(it["customer"])
+    for only_for_responses in ("slow", "incident", "bad", "active_to_s"):
+        del it[only_for_responses]
     rs["comment"] = _in_portuguese(seed, rs["comment"], np.where(rs["customer"] >= 0, c["region"][rs["customer"]], -1))
 
     # Build beside the target and rename when complete: an interrupted build leaves no half database.
@@ -820,6 +850,8 @@ def build_demo(
     try:
         with writing(building) as con:
             con.execute("SET enable_progress_bar = false")
+            # DuckDB spills what does not fit (the build's peak memory stays under 2 GB at 10M interactions).
+            con.execute("SET memory_limit = '1GB'")
             import_id = _load(con, c, names, it, rs)
             add_followup_history(con, today, seed)
             con.execute("CHECKPOINT")
@@ -837,7 +869,7 @@ def build_demo(
     return DemoSummary(
         path=path,
         customers=customers,
-        interactions=len(it["customer"]),
+        interactions=n_interactions,
         responses=len(survey),
         nps_responses=int((survey == 0).sum()),
         csat_responses=int((survey == 1).sum()),
