@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 
 import duckdb
+import numpy as np
 import pytest
 
 from cx.cli import demo as demo_cli
@@ -243,3 +244,14 @@ def test_the_cli_explains_impossible_counts(tmp_path, capsys):
     assert cli(["--db", str(path), "--customers", "40", "--interactions", "10", "--responses", "100"]) == 2
     assert "interactions" in capsys.readouterr().err
     assert not path.exists()
+
+
+def test_the_stage_draw_without_the_matrix_is_the_matrix_draw_bit_for_bit():
+    """`_pick_up_to` replaces `_pick_rows` on weights masked beyond each row's last option (1 GB at 10M rows)."""
+    weights = np.array([0.07, 0.05, 0.07, 0.52, 0.22, 0.07])
+    last = np.random.default_rng(1).integers(0, len(weights), 50_000)
+    masked = weights * (np.arange(len(weights)) <= last[:, None])
+    expected = demo._pick_rows(np.random.default_rng(5), masked)
+    got = demo._pick_up_to(np.random.default_rng(5), weights, last)
+    assert np.array_equal(got, expected)
+    assert (got <= last).all() and len(np.unique(got)) == len(weights)
