@@ -297,10 +297,15 @@ def _snapshot_stats(customers: ir.Table, keys: list[str]) -> ir.Table:
     return customers.group_by(keys).aggregate(customers=customers.count(), churned=_int(customers.churned).sum())
 
 
-def _is_snapshot(customers: ir.Table) -> bool:
-    """No signup or churn dates at all: only a churned flag, so no period can be measured."""
-    dated = customers.aggregate(d=customers.signup_date.count() + customers.churn_date.count()).execute()
-    return int(dated["d"].iloc[0] or 0) == 0
+def _is_snapshot(backend, customers: ir.Table) -> bool:
+    """No signup or churn dates at all: only a churned flag, so no period can be measured.
+
+    Asked once per set of customers and reading (churn, retention and each split ask the same)."""
+    memo = rolled.memo(backend).setdefault("snapshot", {})
+    if customers.op() not in memo:
+        dated = customers.aggregate(d=customers.signup_date.count() + customers.churn_date.count()).execute()
+        memo[customers.op()] = int(dated["d"].iloc[0] or 0) == 0
+    return memo[customers.op()]
 
 
 def _revenue_stats(customers: ir.Table, revenue_events: ir.Table, keys: list[str]) -> ir.Table:
@@ -648,8 +653,9 @@ def _churn_frame(backend, key: str, filters: Filters, by: str | None, periods: p
 
 
 def _churn_counts(backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
-    customers = _group_column(backend, flt.customers_with_events(backend, filters), by)
-    if _is_snapshot(customers):
+    chosen = flt.customers_with_events(backend, filters)
+    customers = _group_column(backend, chosen, by)
+    if _is_snapshot(backend, chosen):
         frame = _snapshot_stats(customers, ["group"]).execute()
         frame["period"] = periods.period.iloc[0]
         frame["basis"] = "snapshot"
@@ -851,11 +857,12 @@ def _median_test_counts(backend, key: str, filters: Filters, current: dict, prev
     column = "resolution_time_s" if key == "resolution_time" else "response_time_s"
     both = flt.interactions(backend, replace(filters, start=filters.previous().start))
     both = both.filter(both[column].notnull() & (both[column] >= 0))
-    pooled = both[column].median().execute()
-    if pooled is None or pd.isna(pooled):
+    # The pooled median joined to every row: one query, not one for the median and one for the counts.
+    rows = both.cross_join(both.aggregate(pooled=both[column].median()))
+    is_current = rows.occurred_at >= ibis.timestamp(filters.start.isoformat())
+    counts = rows.group_by(current=is_current).aggregate(above=_int(rows[column] > rows.pooled).sum()).execute()
+    if counts.empty:
         return current, previous
-    is_current = both.occurred_at >= ibis.timestamp(filters.start.isoformat())
-    counts = both.group_by(current=is_current).aggregate(above=_int(both[column] > pooled).sum()).execute()
     above = dict(zip(counts["current"], counts["above"], strict=True))
     return {**current, "above": above.get(True, 0)}, {**previous, "above": above.get(False, 0)}
 
