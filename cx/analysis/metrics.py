@@ -229,7 +229,7 @@ def _duration_stats(table: ir.Table, keys: list[str], column: str, target_s: flo
     )
 
 
-def _churn_stats(customers: ir.Table, periods: pd.DataFrame) -> pd.DataFrame:
+def _churn_stats(customers: ir.Table, periods: pd.DataFrame, grain: str | None) -> pd.DataFrame:
     """Per (period, group): customers active at the period's start, and how many of them churned within it.
 
     Active at a start = signed up on or before it, not churned before it. The periods are
@@ -240,11 +240,21 @@ def _churn_stats(customers: ir.Table, periods: pd.DataFrame) -> pd.DataFrame:
     """
     labels = [pd.Timestamp(p).date() for p in periods.period]
     first_start, last_end = periods.period_start.iloc[0].date(), periods.period_end.iloc[-1].date()
-    grain = _grain_of(periods) if len(periods) > 1 else None
+    starts = [pd.Timestamp(p).date() for p in periods.period_start]
 
     def bucket(day: ir.DateValue) -> ir.DateValue:
-        """The label of the period a date falls in (the one period, when there is no grain)."""
-        return day.truncate(GRAINS[grain]).cast("date") if grain else ibis.literal(labels[0], "date")
+        """The label of the period a date falls in: by the grain, else by the periods' own first days
+        (a period and the one before it); none after the last period."""
+        if grain:
+            return day.truncate(GRAINS[grain]).cast("date")
+        if len(labels) == 1:
+            return ibis.literal(labels[0], "date")
+        latest_first = [
+            (day >= start, ibis.literal(label, "date")) for start, label in zip(starts, labels, strict=True)
+        ]
+        return ibis.cases(
+            (day > last_end, ibis.null("date")), *reversed(latest_first), else_=ibis.literal(labels[0], "date")
+        )
 
     signup, churn = customers.signup_date, customers.churn_date
     early = signup.isnull() | (signup <= first_start)
@@ -531,8 +541,12 @@ def sufficient_stats(
             }
         )
     )
-    if split_at is not None and (grain or not pairable(key)):
+    if split_at is not None and (grain or not pairable(key, filters)):
         raise ValueError(f"{key} cannot be split into two periods in one query")
+    if split_at is not None and metric.source == "customers":
+        split = pd.Timestamp(split_at)
+        periods = pd.DataFrame({"period": [periods.period[0], split], "period_start": [periods.period[0], split],
+                                "period_end": [split - pd.Timedelta(days=1), pd.Timestamp(filters.end)]})  # fmt: skip
     if key in SHARED_SURVEYS:
         frame = _shared_survey_stats(backend, key, filters, by, grain, split_at)
     elif rollup := rolled.source(backend, key, filters, by, target_s):
@@ -553,7 +567,7 @@ def sufficient_stats(
                 periods = period_starts(filters, coarser)
         frame = _clv_observed_stats(backend, filters, by, periods)
     else:
-        frame = _churn_frame(backend, key, filters, by, periods)
+        frame = _churn_frame(backend, key, filters, by, periods, grain)
     frame["period"] = pd.to_datetime(frame["period"])
     return frame.sort_values(["period", "group"]).reset_index(drop=True)
 
@@ -582,9 +596,12 @@ def _shared_survey_stats(
     return found.get(key, found[None]).reset_index(drop=True).copy()
 
 
-def pairable(key: str) -> bool:
-    """Whether this period and the previous one can come from one query: survey and interaction metrics,
-    except per-customer NPS (each customer's latest answer is taken within one period)."""
+def pairable(key: str, filters: Filters) -> bool:
+    """Whether this period and the previous one can come from one query: survey and interaction metrics
+    except per-customer NPS (each customer's latest answer is taken within one period), and churn and
+    retention unless an event field chooses the customers (those who had such an interaction in the period)."""
+    if key in ("churn_rate", "retention_rate"):
+        return not filters.event_filters
     return METRICS[key].source in ("responses", "interactions") and key != "nps_customers"
 
 
@@ -602,13 +619,17 @@ def sufficient_stats_pair(
     labels. (A page compares many figures with the period before; every separate query costs Ibis
     tens of milliseconds to compile, whatever it reads.)"""
     before = filters.previous()
-    if not pairable(key) or before.start >= filters.start:
+    if not pairable(key, filters) or before.start >= filters.start:
         return (
             sufficient_stats(backend, key, filters, by=by, target_s=target_s),
             sufficient_stats(backend, key, before, by=by, target_s=target_s),
         )
     both = sufficient_stats(backend, key, replace(filters, start=before.start), by=by, target_s=target_s,
                             split_at=filters.start)  # fmt: skip
+    if "basis" in both and (both["basis"] == "snapshot").any():
+        # Customers without dates are one snapshot, whatever the period: both periods see the same counts.
+        return (both.assign(period=pd.Timestamp(filters.start)),
+                both.assign(period=pd.Timestamp(before.start)))  # fmt: skip
     now = both["period"] == pd.Timestamp(filters.start)
     return both[now].reset_index(drop=True), both[~now].reset_index(drop=True)
 
@@ -643,16 +664,20 @@ def _rolled_stats(
     return rolled.duration_stats(histogram, ["period", "group"], target_s)
 
 
-def _churn_frame(backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
+def _churn_frame(
+    backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame, grain: str | None
+) -> pd.DataFrame:
     # Churn and retention are the same counts: a page showing both asks once per backend (one read).
     memo = rolled.memo(backend).setdefault("churn", {})
     asked = ("projected_clv" if key == "projected_clv" else "churn", filters, by, tuple(periods.period))
     if asked not in memo:
-        memo[asked] = _churn_counts(backend, key, filters, by, periods)
+        memo[asked] = _churn_counts(backend, key, filters, by, periods, grain)
     return memo[asked].copy()
 
 
-def _churn_counts(backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame) -> pd.DataFrame:
+def _churn_counts(
+    backend, key: str, filters: Filters, by: str | None, periods: pd.DataFrame, grain: str | None
+) -> pd.DataFrame:
     chosen = flt.customers_with_events(backend, filters)
     customers = _group_column(backend, chosen, by)
     if _is_snapshot(backend, chosen):
@@ -661,7 +686,7 @@ def _churn_counts(backend, key: str, filters: Filters, by: str | None, periods: 
         frame["basis"] = "snapshot"
         frame["months"] = float("nan")
     else:
-        frame = _churn_stats(customers, periods)
+        frame = _churn_stats(customers, periods, grain)
         frame["basis"] = "period"
         spans = frame[["period"]].merge(periods, on="period", how="left")
         frame["months"] = ((spans.period_end - spans.period_start).dt.days + 1) / 30.4375
@@ -793,7 +818,7 @@ def summary(
     compare_previous: bool = True,
     target_s: float = DEFAULT_RESPONSE_TARGET_S,
 ) -> Summary:
-    paired = compare_previous and pairable(key)
+    paired = compare_previous and pairable(key, filters)
     if paired:
         now, before = sufficient_stats_pair(backend, key, filters, target_s=target_s)
     else:

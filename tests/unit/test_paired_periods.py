@@ -13,7 +13,7 @@ from cx.analysis import filters as flt
 from cx.analysis.filters import Filters
 from cx.store import db
 
-KEYS = ("nps", "csat", "ces", "first_response_time", "resolution_time", "nps_customers", "churn_rate")
+KEYS = ("nps", "csat", "ces", "first_response_time", "resolution_time", "nps_customers", "churn_rate", "retention_rate")
 SPLITS = (None, "segment", "channel", "touchpoint")
 
 
@@ -30,9 +30,10 @@ def _apart(backend, key: str, filters: Filters, by: str | None) -> tuple[pd.Data
 
 @pytest.mark.parametrize("rollups", ["on", "off"])
 @pytest.mark.parametrize("by", SPLITS)
-def test_both_periods_from_one_query_are_the_two_periods_apart(demo_db, monkeypatch, rollups, by):
+@pytest.mark.parametrize("where", [{}, {"channel": ["Email", "Chat"]}, {"segment": ["SMB"]}])
+def test_both_periods_from_one_query_are_the_two_periods_apart(demo_db, monkeypatch, rollups, by, where):
     monkeypatch.setenv("CX_ROLLUPS", rollups)
-    filters = _last_quarter(demo_db).with_values(channel=["Email", "Chat"])
+    filters = _last_quarter(demo_db).with_values(**where)
     with db.reading(demo_db) as backend:
         for key in KEYS:
             if by in ("channel", "touchpoint") and metrics.METRICS[key].source == "customers":
@@ -113,3 +114,49 @@ def test_surveys_read_together_each_count_only_their_own_answers(demo_db, monkey
             assert len(expected) > 0, key
             got = got.set_index("group")[expected.columns].sort_index()
             pd.testing.assert_frame_equal(got, expected.sort_index(), check_dtype=False, check_names=False, obj=key)
+
+
+def _customer(customer_id: str, signup: str, churn: str | None = None) -> dict:
+    return {"customer_id": customer_id, "segment": "SMB", "signup_date": signup, "churn_date": churn,
+            "churned": churn is not None}  # fmt: skip
+
+
+def test_churn_of_a_period_and_the_one_before_from_one_query_counts_each_at_its_own_start(db_file):
+    """March against 29 Jan – 28 Feb, worked by hand: active at a period's start, churned within it."""
+    from tests.conftest import build_db
+
+    path = build_db(db_file, customers=[
+        _customer("A", "2025-01-01", "2026-02-28"),  # churned on the previous period's last day
+        _customer("B", "2025-01-01", "2026-03-01"),  # churned on March's first day: active at its start
+        _customer("C", "2026-03-01"),  # signed up on March's first day: active at its start
+        _customer("D", "2026-02-10"),  # signed up inside the previous period: active from March
+        _customer("E", "2025-01-01"),
+    ])  # fmt: skip
+    march = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    with db.reading(path) as backend:
+        now, before = metrics.sufficient_stats_pair(backend, "churn_rate", march)
+        apart = _apart(backend, "churn_rate", march, None)
+    assert (now["customers"].iloc[0], now["churned"].iloc[0]) == (4, 1)
+    assert (before["customers"].iloc[0], before["churned"].iloc[0]) == (3, 1)
+    pd.testing.assert_frame_equal(now, apart[0], check_dtype=False)
+    pd.testing.assert_frame_equal(before, apart[1], check_dtype=False)
+
+
+def test_customers_without_dates_are_one_snapshot_in_both_periods(db_file):
+    from tests.conftest import build_db
+
+    people = [{"customer_id": f"C{i}", "segment": "SMB", "churned": i % 4 == 0} for i in range(40)]
+    path = build_db(db_file, customers=people)
+    march = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    with db.reading(path) as backend:
+        paired = metrics.sufficient_stats_pair(backend, "churn_rate", march)
+        apart = _apart(backend, "churn_rate", march, None)
+        summary = metrics.summary(backend, "churn_rate", march)
+    for got, expected in zip(paired, apart, strict=True):
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert (paired[0]["customers"].iloc[0], paired[0]["churned"].iloc[0], paired[0]["basis"].iloc[0]) == (
+        40,
+        10,
+        "snapshot",
+    )
+    assert summary.basis == "snapshot" and summary.previous is None
