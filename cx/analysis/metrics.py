@@ -523,9 +523,9 @@ def sufficient_stats(
 ) -> pd.DataFrame:
     """Per (period, group) row: the counts and sums the metric's estimate is computed from.
 
-    Without a grain, `period` is the filter's start date; with `split_at` (survey and interaction
-    metrics only), rows from that day on form a second period labelled `split_at`, so two consecutive
-    periods come from one query (`sufficient_stats_pair`). Churn-based metrics carry a `basis`
+    Without a grain, `period` is the filter's start date; with `split_at` (where `pairable`), rows from
+    that day on form a second period labelled `split_at`, so two consecutive periods come from one query
+    (`sufficient_stats_pair`). Churn-based metrics carry a `basis`
     column: "period", or "snapshot" when the customers have no dates at all. `keep` pools the
     groups not named as 'The rest' (used for medians, which cannot be pooled afterwards).
     """
