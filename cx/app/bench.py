@@ -10,7 +10,8 @@ data version, a restarted server that already imported its code), not Python's s
 - cold: the page's first script run, the caches cleared before each of `repeat` runs;
 - warm: a rerun with nothing changed (every figure a cache hit);
 - filter change: a different segment chosen in the sidebar before each of `repeat` reruns, so
-  every figure is computed anew, the path every exploring leader takes.
+  every figure is computed anew, the path every exploring leader takes; with the number of queries
+  that rerun sent to DuckDB (each compiled by Ibis first, a cost of its own).
 """
 
 from __future__ import annotations
@@ -38,6 +39,27 @@ def _open(page: str) -> AppTest:
     return at
 
 
+class QueryCounter:
+    """While open, counts the queries Ibis sends to DuckDB in this process (the page's script runs in it)."""
+
+    def __enter__(self) -> QueryCounter:
+        from ibis.backends.duckdb import Backend
+
+        self.count, self._execute = 0, Backend.execute
+
+        def counted(engine, *args, **kwargs):
+            self.count += 1
+            return self._execute(engine, *args, **kwargs)
+
+        Backend.execute = counted
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from ibis.backends.duckdb import Backend
+
+        Backend.execute = self._execute
+
+
 def _timed_run(at: AppTest) -> float:
     started = time.perf_counter()
     at.run()
@@ -50,7 +72,7 @@ def _timed_run(at: AppTest) -> float:
 def measure(page: str, repeat: int) -> dict:
     import cx.app.ui  # noqa: F401  (the app's modules, imported before the clock starts)
 
-    cold, warm, changed = [], [], []
+    cold, warm, changed, queries = [], [], [], []
     at = None
     for _ in range(repeat):
         st.cache_data.clear()
@@ -61,7 +83,9 @@ def measure(page: str, repeat: int) -> dict:
     choices = [SEGMENT_CHOICES[i % len(SEGMENT_CHOICES)] for i in range(repeat)]
     for choice in choices:
         at.multiselect(key="filter_segment").set_value(choice)
-        changed.append(_timed_run(at))
+        with QueryCounter() as counter:
+            changed.append(_timed_run(at))
+        queries.append(counter.count)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "page": page,
@@ -69,6 +93,7 @@ def measure(page: str, repeat: int) -> dict:
         "cold_s": statistics.median(cold),
         "warm_s": statistics.median(warm),
         "filter_change_s": statistics.median(changed),
+        "filter_change_queries": statistics.median(queries),
         "cold_samples_s": cold,
         "warm_samples_s": warm,
         "filter_change_samples_s": changed,

@@ -231,9 +231,10 @@ def markdown(result: dict) -> str:
                   f"{demo['responses']:,} responses).", ""]  # fmt: skip
     if pages := result.get("pages"):
         lines += ["## Pages (AppTest, the page's whole script; one process per page)", "",
-                  "| page | cold | warm | after a filter change | peak memory |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+                  "| page | cold | warm | after a filter change | its queries | peak memory |",
+                  "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
         lines += [f"| {p['name']} | {p['cold_s']:.2f} s | {p['warm_s']:.3f} s | {p['filter_change_s']:.2f} s "
-                  f"| {p['peak_mib']:.0f} MiB |" for p in pages]  # fmt: skip
+                  f"| {p.get('filter_change_queries', '–')} | {p['peak_mib']:.0f} MiB |" for p in pages]  # fmt: skip
         lines.append("")
     if browser := result.get("browser"):
         lines += ["## In Chromium (a real server; the filter typed into the sidebar)", "",

@@ -40,7 +40,8 @@ def test_the_pandas_way_reports_its_load_and_frames(three_ways):
 
 
 def result_with(filter_change_s: float, cold_s: float) -> dict:
-    page = {"name": "Journey", "cold_s": cold_s, "warm_s": 0.01, "filter_change_s": filter_change_s, "peak_mib": 300}
+    page = {"name": "Journey", "cold_s": cold_s, "warm_s": 0.01, "filter_change_s": filter_change_s,
+            "filter_change_queries": 9, "peak_mib": 300}  # fmt: skip
     return {"interactions": 10_000_000, "pages": [page]}
 
 
@@ -64,7 +65,24 @@ def test_the_markdown_report_lists_every_target_with_met_or_missed():
     }
     result["targets"] = bench.targets(result)
     table = bench.markdown(result)
-    assert "| Journey | 3.50 s | 0.010 s | 0.40 s | 300 MiB |" in table
+    assert "| Journey | 3.50 s | 0.010 s | 0.40 s | 9 | 300 MiB |" in table
     assert "| every page < 3 s cold | slowest: Journey 3.50 s | **no** |" in table
     assert "| every page < 1 s after a filter change | slowest: Journey 0.40 s | yes |" in table
     assert "taken under load" in table
+
+
+def test_the_page_benchmark_counts_the_queries_sent_to_duckdb(demo_db):
+    from cx.analysis import metrics
+    from cx.analysis.filters import Filters
+    from cx.app.bench import QueryCounter
+    from cx.store import db
+
+    with db.reading(demo_db) as backend, QueryCounter() as counter:
+        metrics.data_range(backend)
+        after_one = counter.count
+        metrics.summary(backend, "csat", Filters.default(metrics.data_range(backend)[1]), compare_previous=False)
+    assert after_one >= 1 and counter.count > after_one
+    counted = counter.count
+    with db.reading(demo_db) as backend:  # closed: counting no more
+        metrics.data_range(backend)
+    assert counter.count == counted
