@@ -78,7 +78,8 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         columns = ", ".join(
             [_f(plan, f) for f in CUSTOMER[:5]] + [_f(plan, "signup_date", "DATE"), _f(plan, "churn_date", "DATE")]
         )
-        _ready(con, "customers", f"SELECT _record, {columns}, {churned} {ok}", "customer_id")
+        _ready(con, "customers", f"SELECT _record, {columns}, {churned} {ok}", "customer_id",
+               unique=not plan.composite_key and _unique_field(plan, "customer_id"))  # fmt: skip
         con.execute("CREATE OR REPLACE TABLE attribute_names (idx INTEGER, attribute VARCHAR)")
         indexes = [plan.headers.index(h) for h in plan.attributes]
         if indexes:
@@ -101,7 +102,8 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         columns = ", ".join(_f(plan, f, {"occurred_at": "TIMESTAMP", "response_time_s": "DOUBLE",
                                          "resolution_time_s": "DOUBLE", "revenue": "DOUBLE"}.get(f, "VARCHAR"))
                             for f in INTERACTION[1:])  # fmt: skip
-        _ready(con, "interactions", f"SELECT _record, {ident}, {columns} {ok}", "interaction_id")
+        _ready(con, "interactions", f"SELECT _record, {ident}, {columns} {ok}", "interaction_id",
+               unique=_unique_field(plan, "interaction_id"))  # fmt: skip
     if "responses" in plan.kind and plan.scores:
         selects = []
         # A row's comment is one verbatim, not one per question: it goes with the row's first answered
@@ -146,11 +148,20 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         _ready(con, "responses", " UNION ALL ".join(selects), "response_id")
 
 
-def _ready(con: duckdb.DuckDBPyConnection, table: str, select: str, key: str) -> None:
+def _unique_field(plan: ImportPlan, field: str) -> bool:
+    """Whether the field's column repeats no value (measured by the plan) and is stored as the file has it."""
+    index = plan.fields.get(field)
+    changed = {column.index for column in plan.personal if column.stored_as and column.rule in ("hash", "drop")}
+    return index is not None and index in plan.unique_columns and index not in changed
+
+
+def _ready(con: duckdb.DuckDBPyConnection, table: str, select: str, key: str, unique: bool = False) -> None:
+    """`unique`: the key is known to repeat in no row, so every row is the first of its id in the file."""
     names = ", ".join(TABLES[table][1])
+    first = "TRUE" if unique else f"row_number() OVER (PARTITION BY {key} ORDER BY _record) = 1"
     con.execute(
         f"""CREATE OR REPLACE TABLE ready_{table} AS
-            SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _record) = 1 AS first_in_file
+            SELECT *, {first} AS first_in_file
             FROM ({select}) AS rows(_record, {names})"""
     )
 
