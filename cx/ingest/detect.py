@@ -26,15 +26,23 @@ def _quoted(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+# The first characters of the codes, either case (ascii('') is 0): no other character lowers to one of them.
+_NULL_STARTS = ", ".join(str(c) for c in sorted({ord(t[0]) for t in NULL_TOKENS if t} | {ord(t[0].upper()) for t in NULL_TOKENS if t} | {0}))  # fmt: skip
+
+
 def value_sql(column: str) -> str:
     """The trimmed text of a staged column, NULL for a blank or a no-answer code."""
-    # list_contains rather than IN: DuckDB turns a long IN list into a join, one per column.
-    return f"CASE WHEN list_contains([{_quoted(NULL_TOKENS)}], lower(trim({column}))) THEN NULL ELSE trim({column}) END"
+    # list_contains rather than IN: DuckDB turns a long IN list into a join, one per column. Only text that
+    # starts as a code does (empty, "#", "(", "-", n or N) is lowered and compared.
+    return (
+        f"CASE WHEN list_contains([{_NULL_STARTS}], ascii(trim({column}))) "
+        f"AND list_contains([{_quoted(NULL_TOKENS)}], lower(trim({column}))) THEN NULL ELSE trim({column}) END"
+    )
 
 
 # The first characters a number can start with (after trimming): a digit, sign, point or comma, a currency
-# sign or whitespace (both stripped), or the "inf" and "nan" a cast to DOUBLE reads.
-_NUMBER_STARTS = (*range(ord("0"), ord("9") + 1), *map(ord, "+-.,$€£¥"), 9, 10, 11, 12, 13, 32)
+# sign or whitespace (both stripped), or the i and n of the "inf" and "nan" a cast to DOUBLE reads.
+_NUMBER_STARTS = (*range(ord("0"), ord("9") + 1), *map(ord, "+-.,$€£¥iInN"), 9, 10, 11, 12, 13, 32)
 
 
 def number_sql(value: str, decimal_comma: bool = False) -> str:
@@ -42,16 +50,13 @@ def number_sql(value: str, decimal_comma: bool = False) -> str:
     bare = f"regexp_replace({value}, '[$€£¥\\s]', '', 'g')"
     if decimal_comma:
         parsed = f"try_cast(replace(replace({bare}, '.', ''), ',', '.') AS DOUBLE)"
-    else:
+    else:  # a comma survives the stripping: looking for it in the value is the same, without the strip
         parsed = f"try_cast(CASE WHEN contains({value}, ',') AND regexp_matches({bare}, '^-?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?$') THEN replace({bare}, ',', '') ELSE {bare} END AS DOUBLE)"
     # Most text is no number (ids like "C0181", names, channels, times like "12:30"): a cheap look at its
     # first characters and for a colon spares it the regular expressions and the cast, which cost most of
     # a file's profile. Every value that can be read as a number passes the look (tests/unit/test_ingest_numbers.py).
     starts = ", ".join(map(str, _NUMBER_STARTS))
-    maybe = (
-        f"(list_contains([{starts}], ascii({value})) OR list_contains(['inf', 'nan'], lower(left({value}, 3)))) "
-        f"AND NOT contains({value}, ':')"
-    )
+    maybe = f"list_contains([{starts}], ascii({value})) AND NOT contains({value}, ':')"
     return f"CASE WHEN {maybe} THEN {parsed} END"
 
 
