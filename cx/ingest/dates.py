@@ -154,19 +154,22 @@ def detect_date_format(
     def counted(condition: str) -> str:  # as count(*) FILTER (WHERE …), without copying the rows it selects
         return f"count(CASE WHEN {condition} THEN 1 END)"
 
+    def has(character: str) -> str:  # a character each pattern needs: a cheap look before its regular expression
+        return f"contains({v}, '{character}')"
+
     # Numbers count as dates only where the header allows them: otherwise they need no cast.
     numbers = [
         counted(f"{n} BETWEEN {low} AND {high}") if numeric else "0" for low, high in (_EPOCH_S, _EPOCH_MS, _EXCEL)
     ]
     filled, iso, compact, slash_ymd, parts, named, rfc, versions, s, ms, excel, example = con.execute(
         f"""SELECT count({column}) FILTER (WHERE {v} <> ''),
-                   {counted(f"regexp_matches({v}, '{_ISO}')")},
-                   {counted(f"regexp_matches({v}, '{_COMPACT}')")},
-                   {counted(f"regexp_matches({v}, '{_YMD_SLASH}')")},
-                   {counted(f"regexp_matches({v}, '{_PARTS}')")},
-                   {counted(f"regexp_matches({v}, '{_NAMED}')")},
-                   {counted(f"regexp_matches({v}, '{_RFC}')")},
-                   {counted(f"regexp_matches({v}, '{_VERSION}') AND NOT regexp_matches({v}, '{_DOTTED_DATE}')")},
+                   {counted(f"{has('-')} AND regexp_matches({v}, '{_ISO}')")},
+                   {counted(f"strlen({v}) = 8 AND regexp_matches({v}, '{_COMPACT}')")},
+                   {counted(f"({has('/')} OR {has('.')}) AND regexp_matches({v}, '{_YMD_SLASH}')")},
+                   {counted(f"({has('/')} OR {has('.')} OR {has('-')}) AND regexp_matches({v}, '{_PARTS}')")},
+                   {counted(f"({has(' ')} OR {has('-')}) AND regexp_matches({v}, '{_NAMED}')")},
+                   {counted(f"{has(':')} AND regexp_matches({v}, '{_RFC}')")},
+                   {counted(f"{has('.')} AND regexp_matches({v}, '{_VERSION}') AND NOT regexp_matches({v}, '{_DOTTED_DATE}')")},
                    {", ".join(numbers)},
                    any_value({v}) FILTER (WHERE {v} <> '')
             FROM {table}"""
