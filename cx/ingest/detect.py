@@ -156,16 +156,18 @@ def _measure_ratings(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfil
 
 def _take_samples(con: duckdb.DuckDBPyConnection, profiles: list[ColumnProfile], count: int = 3) -> None:
     """Three different raw values of each column, in the order the file has them, for the table and messages."""
+    # The first rows are picked once, not once a column.
+    con.execute("CREATE OR REPLACE TEMP TABLE first_rows AS SELECT * FROM staged ORDER BY _record LIMIT 2000")
     for p in profiles:
         v = value_sql(f"c{p.index}")
         p.samples = [
             value
             for (value,) in con.execute(
-                f"""SELECT v FROM (SELECT {v} AS v, min(_record) AS first
-                                   FROM (SELECT * FROM staged ORDER BY _record LIMIT 2000) GROUP BY 1)
+                f"""SELECT v FROM (SELECT {v} AS v, min(_record) AS first FROM first_rows GROUP BY 1)
                     WHERE v IS NOT NULL ORDER BY first LIMIT {count}"""
             ).fetchall()
         ]
+    con.execute("DROP TABLE first_rows")
 
 
 def distinct_rows(con: duckdb.DuckDBPyConnection, width: int) -> int:
