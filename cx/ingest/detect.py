@@ -41,8 +41,11 @@ def value_sql(column: str) -> str:
 
 
 # The first characters a number can start with (after trimming): a digit, sign, point or comma, a currency
-# sign or whitespace (both stripped), or the i and n of the "inf" and "nan" a cast to DOUBLE reads.
-_NUMBER_STARTS = (*range(ord("0"), ord("9") + 1), *map(ord, "+-.,$€£¥iInN"), 9, 10, 11, 12, 13, 32)
+# sign or whitespace (both stripped). Or the i or n of "inf" or "nan", which a cast to DOUBLE reads: then
+# the second character is their n or a, or one the parse strips ("Na£N").
+_NUMBER_STARTS = (*range(ord("0"), ord("9") + 1), *map(ord, "+-.,$€£¥"), 9, 10, 11, 12, 13, 32)
+_WORD_STARTS = tuple(map(ord, "iInN"))
+_WORD_SECONDS = (*map(ord, "nNaA$€£¥"), 9, 10, 11, 12, 13, 32)
 
 
 def number_sql(value: str, decimal_comma: bool = False) -> str:
@@ -55,8 +58,11 @@ def number_sql(value: str, decimal_comma: bool = False) -> str:
     # Most text is no number (ids like "C0181", names, channels, times like "12:30"): a cheap look at its
     # first characters and for a colon spares it the regular expressions and the cast, which cost most of
     # a file's profile. Every value that can be read as a number passes the look (tests/unit/test_ingest_numbers.py).
-    starts = ", ".join(map(str, _NUMBER_STARTS))
-    maybe = f"list_contains([{starts}], ascii({value})) AND NOT contains({value}, ':')"
+    starts, words, seconds = (", ".join(map(str, codes)) for codes in (_NUMBER_STARTS, _WORD_STARTS, _WORD_SECONDS))
+    maybe = (
+        f"(list_contains([{starts}], ascii({value})) OR list_contains([{words}], ascii({value})) "
+        f"AND list_contains([{seconds}], ascii(substr({value}, 2, 1)))) AND NOT contains({value}, ':')"
+    )
     return f"CASE WHEN {maybe} THEN {parsed} END"
 
 

@@ -19,7 +19,7 @@ FULL_PARSE = (
 )
 FULL_PARSE_COMMA = "try_cast(replace(replace(regexp_replace(v, '[$€£¥\\s]', '', 'g'), '.', ''), ',', '.') AS DOUBLE)"
 # The characters a number is written with, the ones the parse strips, and some it never accepts.
-ALPHABET = list("0123456789+-.,eE$€£¥ :_xabINFnfity/") + ["\t", "\n", "\x0b", "\x0c", "\r", "\u00a0", "\u212a"]
+ALPHABET = list("0123456789+-.,eE$€£¥ :_xabAINFnfity/") + ["\t", "\n", "\x0b", "\x0c", "\r", "\u00a0", "\u212a"]
 
 
 def differing(values: list[str], decimal_comma: bool = False) -> list[tuple[str, float | None, float | None]]:
