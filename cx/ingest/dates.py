@@ -109,8 +109,10 @@ class DateFormat:
         """SQL turning the text expression into a TIMESTAMP (UTC where an offset is given), NULL if it does not fit."""
         v = value_sql
         if self.family == "iso":
+            # An offset ends the value: Z, or a sign within its last six characters (a cheap look first).
+            offset = f"(ends_with({v}, 'Z') OR contains(right({v}, 6), '+') OR contains(right({v}, 6), '-'))"
             return (
-                f"CASE WHEN regexp_matches({v}, '{_OFFSET}') THEN timezone('UTC', try_cast({v} AS TIMESTAMPTZ)) "
+                f"CASE WHEN {offset} AND regexp_matches({v}, '{_OFFSET}') THEN timezone('UTC', try_cast({v} AS TIMESTAMPTZ)) "
                 f"ELSE try_cast({v} AS TIMESTAMP) END"
             )
         if self.family == "rfc2822":
@@ -148,18 +150,27 @@ def detect_date_format(
     if not con.execute(f"SELECT count(*) FILTER (WHERE {looks}) FROM {sample}").fetchall()[0][0]:
         return None
     n = f"try_cast({v} AS DOUBLE)"
+
+    def counted(condition: str) -> str:  # as count(*) FILTER (WHERE …), without copying the rows it selects
+        return f"count(CASE WHEN {condition} THEN 1 END)"
+
+    def has(character: str) -> str:  # a character each pattern needs: a cheap look before its regular expression
+        return f"contains({v}, '{character}')"
+
+    # Numbers count as dates only where the header allows them: otherwise they need no cast.
+    numbers = [
+        counted(f"{n} BETWEEN {low} AND {high}") if numeric else "0" for low, high in (_EPOCH_S, _EPOCH_MS, _EXCEL)
+    ]
     filled, iso, compact, slash_ymd, parts, named, rfc, versions, s, ms, excel, example = con.execute(
         f"""SELECT count({column}) FILTER (WHERE {v} <> ''),
-                   count(*) FILTER (WHERE regexp_matches({v}, '{_ISO}')),
-                   count(*) FILTER (WHERE regexp_matches({v}, '{_COMPACT}')),
-                   count(*) FILTER (WHERE regexp_matches({v}, '{_YMD_SLASH}')),
-                   count(*) FILTER (WHERE regexp_matches({v}, '{_PARTS}')),
-                   count(*) FILTER (WHERE regexp_matches({v}, '{_NAMED}')),
-                   count(*) FILTER (WHERE regexp_matches({v}, '{_RFC}')),
-                   count(*) FILTER (WHERE regexp_matches({v}, '{_VERSION}') AND NOT regexp_matches({v}, '{_DOTTED_DATE}')),
-                   count(*) FILTER (WHERE {n} BETWEEN {_EPOCH_S[0]} AND {_EPOCH_S[1]}),
-                   count(*) FILTER (WHERE {n} BETWEEN {_EPOCH_MS[0]} AND {_EPOCH_MS[1]}),
-                   count(*) FILTER (WHERE {n} BETWEEN {_EXCEL[0]} AND {_EXCEL[1]}),
+                   {counted(f"{has('-')} AND regexp_matches({v}, '{_ISO}')")},
+                   {counted(f"strlen({v}) = 8 AND regexp_matches({v}, '{_COMPACT}')")},
+                   {counted(f"({has('/')} OR {has('.')}) AND regexp_matches({v}, '{_YMD_SLASH}')")},
+                   {counted(f"({has('/')} OR {has('.')} OR {has('-')}) AND regexp_matches({v}, '{_PARTS}')")},
+                   {counted(f"({has(' ')} OR {has('-')}) AND regexp_matches({v}, '{_NAMED}')")},
+                   {counted(f"{has(':')} AND regexp_matches({v}, '{_RFC}')")},
+                   {counted(f"{has('.')} AND regexp_matches({v}, '{_VERSION}') AND NOT regexp_matches({v}, '{_DOTTED_DATE}')")},
+                   {", ".join(numbers)},
                    any_value({v}) FILTER (WHERE {v} <> '')
             FROM {table}"""
     ).fetchall()[0]

@@ -83,7 +83,7 @@ def _checked_plan(con, workdir, source, file_name, kind, mapping, sheet, date_or
     plan.any_date, plan.not_utf8, plan.encoding = any_date, staged.not_utf8, staged.encoding
     if plan.problems is None:
         rules = personal_rules.rules(settings.get(personal_rules.SETTING, db=db) if db else None)
-        plan.personal = personal.find(con, plan, rules)
+        plan.personal = personal.find(con, plan, rules, profiles)
         plan.notes += [Note(column.says, column=column.header, code="personal") for column in plan.personal]
     if plan.problems is None and not plan.ambiguous_dates:
         validate.build_checked(con, plan)

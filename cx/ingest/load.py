@@ -78,7 +78,8 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         columns = ", ".join(
             [_f(plan, f) for f in CUSTOMER[:5]] + [_f(plan, "signup_date", "DATE"), _f(plan, "churn_date", "DATE")]
         )
-        _ready(con, "customers", f"SELECT _record, {columns}, {churned} {ok}", "customer_id")
+        _ready(con, "customers", f"SELECT _record, {columns}, {churned} {ok}", "customer_id",
+               unique=not plan.composite_key and _unique_field(plan, "customer_id"))  # fmt: skip
         con.execute("CREATE OR REPLACE TABLE attribute_names (idx INTEGER, attribute VARCHAR)")
         indexes = [plan.headers.index(h) for h in plan.attributes]
         if indexes:
@@ -101,7 +102,8 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         columns = ", ".join(_f(plan, f, {"occurred_at": "TIMESTAMP", "response_time_s": "DOUBLE",
                                          "resolution_time_s": "DOUBLE", "revenue": "DOUBLE"}.get(f, "VARCHAR"))
                             for f in INTERACTION[1:])  # fmt: skip
-        _ready(con, "interactions", f"SELECT _record, {ident}, {columns} {ok}", "interaction_id")
+        _ready(con, "interactions", f"SELECT _record, {ident}, {columns} {ok}", "interaction_id",
+               unique=_unique_field(plan, "interaction_id"))  # fmt: skip
     if "responses" in plan.kind and plan.scores:
         selects = []
         # A row's comment is one verbatim, not one per question: it goes with the row's first answered
@@ -146,8 +148,19 @@ def prepare(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
         _ready(con, "responses", " UNION ALL ".join(selects), "response_id")
 
 
-def _ready(con: duckdb.DuckDBPyConnection, table: str, select: str, key: str) -> None:
+def _unique_field(plan: ImportPlan, field: str) -> bool:
+    """Whether the field's column repeats no value (measured by the plan) and is stored as the file has it."""
+    index = plan.fields.get(field)
+    changed = {column.index for column in plan.personal if column.stored_as and column.rule in ("hash", "drop")}
+    return index is not None and index in plan.unique_columns and index not in changed
+
+
+def _ready(con: duckdb.DuckDBPyConnection, table: str, select: str, key: str, unique: bool = False) -> None:
+    """`unique`: the key is known to repeat in no row, so every row is the first of its id in the file."""
     names = ", ".join(TABLES[table][1])
+    if unique:  # a view: the checked rows as they are, not a second copy of a million of them
+        con.execute(f"CREATE OR REPLACE VIEW ready_{table} AS SELECT *, TRUE AS first_in_file FROM ({select}) AS rows(_record, {names})")  # fmt: skip
+        return
     con.execute(
         f"""CREATE OR REPLACE TABLE ready_{table} AS
             SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _record) = 1 AS first_in_file
@@ -177,11 +190,16 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                 key, columns = TABLES[table]
                 names = ", ".join(columns)
                 # New = first of its id in the file and not already stored.
-                con.execute(
-                    f"""CREATE OR REPLACE TEMP TABLE new_{table} AS
-                        SELECT r.* FROM stage.ready_{table} r
-                        WHERE r.first_in_file AND r.{key} NOT IN (SELECT {key} FROM main.{table})"""
-                )
+                new = f"""SELECT r.* FROM stage.ready_{table} r
+                          WHERE r.first_in_file AND r.{key} NOT IN (SELECT {key} FROM main.{table})"""
+                if tables == ["interactions"]:
+                    # One interaction a row: the rows inserted are the rows imported, with no copy of them first.
+                    updated = _claim(con, table, key, import_id, "keep")
+                    imported = con.execute(
+                        f"INSERT INTO main.{table} ({names}, import_id) SELECT {names}, ? FROM ({new})", [import_id]
+                    ).fetchall()[0][0]
+                    break
+                con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS {new}")
                 updated = _claim(con, table, key, import_id, on_conflict if table == "customers" else "keep")
                 con.execute(
                     f"INSERT INTO main.{table} ({names}, import_id) SELECT {names}, ? FROM new_{table}", [import_id]
@@ -194,9 +212,10 @@ def write(db, stage_file: Path, plan: ImportPlan, rejects: list[dict], imported_
                        JOIN new_customers USING (_record)""",
                     [import_id],
                 )
-            imported = con.execute(
-                f"SELECT count(DISTINCT _record) FROM ({' UNION ALL '.join(new_records)})"
-            ).fetchall()[0][0]
+            if new_records:
+                imported = con.execute(
+                    f"SELECT count(DISTINCT _record) FROM ({' UNION ALL '.join(new_records)})"
+                ).fetchall()[0][0]
             rejected = len({e["row"] for e in rejects})
             counts = {
                 "rows": plan.rows,
@@ -241,17 +260,12 @@ def _claim(con: duckdb.DuckDBPyConnection, table: str, key: str, import_id: int,
     """Claim the records of stage.ready_<table> that are already stored; replace or merge customers if asked.
 
     Returns how many stored customers were changed."""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE stored_{table} AS
-            SELECT r.* FROM stage.ready_{table} r
-            WHERE r.first_in_file AND r.{key} IN (SELECT {key} FROM main.{table})"""
-    )
+    stored = f"""SELECT r.* FROM stage.ready_{table} r
+                 WHERE r.first_in_file AND r.{key} IN (SELECT {key} FROM main.{table})"""
     if table != "customers":  # ids of events: the same id is the same event, so the claim needs no values
-        con.execute(
-            f"INSERT INTO import_claims SELECT ?, '{table}', {key}, NULL FROM stored_{table}",
-            [import_id],
-        )
+        con.execute(f"INSERT INTO import_claims SELECT ?, '{table}', {key}, NULL FROM ({stored})", [import_id])
         return 0
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stored_{table} AS {stored}")
     if on_conflict == "keep":  # the file's own version waits in the claim, should the stored one be undone
         mine = _VERSION.format(t="r", attributes="stage.ready_attributes", match="a._record = r._record")
         con.execute(f"INSERT INTO import_claims SELECT ?, 'customers', customer_id, {mine} FROM stored_customers r",

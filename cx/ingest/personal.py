@@ -44,8 +44,11 @@ class PersonalColumn:
         )
 
 
-def find(con: duckdb.DuckDBPyConnection, plan, rules: dict[str, str]) -> list[PersonalColumn]:
-    """Every column that holds personal data, judged by its header and a sample of its values."""
+def find(con: duckdb.DuckDBPyConnection, plan, rules: dict[str, str], profiles=None) -> list[PersonalColumn]:
+    """Every column that holds personal data, judged by its header and a sample of its values.
+
+    `profiles` (detect.profile_columns of the same staged rows): their counts of filled and distinct
+    values are used instead of counting again."""
     if not plan.headers:
         return []
     by_index = {i: f for f, i in plan.fields.items()}
@@ -57,9 +60,14 @@ def find(con: duckdb.DuckDBPyConnection, plan, rules: dict[str, str]) -> list[Pe
         if index in scores or (field is not None and field not in TEXT_FIELDS):
             continue
         value = value_sql(f"c{index}")
-        filled, distinct = con.execute(
-            f"SELECT count(v), approx_count_distinct(v) FROM (SELECT {value} AS v FROM staged)"
-        ).fetchone()
+        if profiles is not None:
+            # The profile caps its estimate of distinct values at the filled ones: the share is then at most
+            # 1 where a fresh estimate may pass it, the same side of every threshold classify uses.
+            filled, distinct = profiles[index].filled, profiles[index].distinct
+        else:
+            filled, distinct = con.execute(
+                f"SELECT count(v), approx_count_distinct(v) FROM (SELECT {value} AS v FROM staged)"
+            ).fetchone()
         sample = [row[0] for row in con.execute(
             f"""SELECT v FROM (SELECT {value} AS v FROM staged) WHERE v IS NOT NULL
                 USING SAMPLE reservoir({SAMPLE} ROWS) REPEATABLE (12)"""

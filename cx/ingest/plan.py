@@ -166,6 +166,7 @@ class ImportPlan:
     composite_key: list[int] = field(default_factory=list, repr=False)  # columns joined into the customer id
     churned_when_filled: bool = field(default=False, repr=False)
     dated_by_file: set[str] = field(default_factory=set, repr=False)  # date fields taken from file_date
+    unique_columns: set[int] = field(default_factory=set, repr=False)  # columns measured to repeat no filled value
 
     @property
     def warnings(self) -> list[Note]:
@@ -192,7 +193,8 @@ def staging_database():
     with tempfile.TemporaryDirectory(prefix="cx-import-") as folder:
         workdir = Path(folder)
         con = duckdb.connect(str(workdir / "stage.duckdb"))
-        con.execute("SET enable_progress_bar = false; SET TimeZone = 'UTC'")
+        # The stage lives for one import: compressing its tables costs more time than the disk it saves.
+        con.execute("SET enable_progress_bar = false; SET TimeZone = 'UTC'; SET force_compression = 'uncompressed'")
         try:
             yield con, workdir
         finally:
@@ -296,6 +298,9 @@ def build_plan(con, staged: Staged, profiles, file_name: str, kind=None, mapping
         if mail:
             plan.note(say("email_unmapped", column=mail), column=mail, code="personal_data")
     plan.columns = _choices(plan, fields, reasons, fixed, by_index)
+    # What the detection measured exactly anyway: an id column none of whose values repeats needs no
+    # search for repeats when its rows are stored.
+    plan.unique_columns = {i for i, distinct in unique.known.items() if distinct >= by_index[i].filled}
     for check in PLAN_CHECKS:
         check(plan, profiles)
     return plan

@@ -146,24 +146,33 @@ def scan_text(path: Path, file_name: str) -> TextScan:
         handle.seek(0)
         scan = TextScan("utf-8", first.startswith(codecs.BOM_UTF8))
         number, cp1252_fails = 0, False
-        # readline with a bound: a file without newlines is never read whole into one line.
-        while line := handle.readline(MAX_LINE_BYTES + 1):
-            number += 1
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                raise ImportRefused(_line_too_long(file_name, number))
-            scan.nuls += line.count(b"\x00")
-            if line.isascii():
+        # Blocks of whole lines: a block of plain ASCII (most of most files) is counted at once, any other
+        # line by line. The bounded readline completing a block never reads a line without newlines whole.
+        while block := handle.read(CHUNK):
+            if not block.endswith(b"\n"):
+                block += handle.readline(MAX_LINE_BYTES + 1)
+            # Only the block's last line can be too long: every other one lies within CHUNK < MAX_LINE_BYTES.
+            last = block.rfind(b"\n", 0, len(block) - 1) + 1
+            if len(block) - last - block.endswith(b"\n") > MAX_LINE_BYTES:
+                raise ImportRefused(_line_too_long(file_name, number + block.count(b"\n", 0, last) + 1))
+            scan.nuls += block.count(b"\x00")
+            if block.isascii():
+                number += block.count(b"\n") + (not block.endswith(b"\n"))
                 continue
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                scan.not_utf8_count += 1
-                if len(scan.not_utf8) < MAX_LISTED:
-                    scan.not_utf8.append(number)
+            for line in block.split(b"\n")[: block.count(b"\n") + (not block.endswith(b"\n"))]:
+                number += 1
+                if line.isascii():
+                    continue
                 try:
-                    line.decode("cp1252")
+                    line.decode("utf-8")
                 except UnicodeDecodeError:
-                    cp1252_fails = True
+                    scan.not_utf8_count += 1
+                    if len(scan.not_utf8) < MAX_LISTED:
+                        scan.not_utf8.append(number)
+                    try:
+                        line.decode("cp1252")
+                    except UnicodeDecodeError:
+                        cp1252_fails = True
         scan.lines = number
     if scan.not_utf8_count:
         non_ascii_utf8 = _utf8_lines_with_non_ascii(path)
@@ -343,11 +352,14 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, file_name: str, workdi
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
     # Explicit options: the sniffer gives up on ragged files, and ignore_errors would drop rows silently.
     # strict_mode reports records with too many fields in the rejects table instead of truncating them.
+    # DuckDB's parallel reader cannot pad short records when a quoted field holds a line break; a file
+    # without a single quote holds none, and is read on every core (same rows, order and rejects).
+    parallel = "true" if quoted == 0 else "false"
     con.execute("DROP TABLE IF EXISTS raw; DROP TABLE IF EXISTS read_rejects; DROP TABLE IF EXISTS read_reject_scans")
     con.execute(
         f"""CREATE TABLE raw AS SELECT * FROM read_csv(?, header = {str(has_header).lower()}, delim = ?,
                 quote = '"', escape = '"', columns = {columns}, auto_detect = false, strict_mode = true,
-                null_padding = true, parallel = false, store_rejects = true, max_line_size = {4 * MAX_LINE_BYTES},
+                null_padding = true, parallel = {parallel}, store_rejects = true, max_line_size = {4 * MAX_LINE_BYTES},
                 rejects_table = 'read_rejects', rejects_scan = 'read_reject_scans')""",
         [str(readable), delimiter],
     )

@@ -154,10 +154,13 @@ def build_checked(con: duckdb.DuckDBPyConnection, plan: ImportPlan) -> None:
             f"(v{s.index} IS NULL" + (f" OR n{s.index} = 0)" if s.zero_is_no_answer else ")") for s in plan.scores
         )
         problems.append(f"CASE WHEN {blank} THEN {{'col': {plan.scores[0].index}, 'code': 'noscore'}} END")
+    none = "[]::STRUCT(col INTEGER, code VARCHAR)[]"
+    # Most rows have no problem: the list is built only for the rows that have one.
+    any_problem = " OR ".join(f"({problem}) IS NOT NULL" for problem in problems)
     problem_list = (
-        "list_filter([" + ", ".join(problems) + "], lambda p: p IS NOT NULL)"
+        f"CASE WHEN {any_problem} THEN list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL) ELSE {none} END"
         if problems
-        else "[]::STRUCT(col INTEGER, code VARCHAR)[]"
+        else none
     )
     used = sorted(set(plan.fields.values()) | {s.index for s in plan.scores} | set(plan.composite_key))
     values = ", ".join(["_record"] + [f"{value_sql(f'c{i}')} AS v{i}" for i in used])
