@@ -416,6 +416,14 @@ def versus_rest_headline(table: pd.DataFrame, metric: Metric, by_label: str, day
 # --- the journey ------------------------------------------------------------------------------
 
 
+def pain_colours(label: str, days: int) -> str:
+    """What the pain-point bars' colours mean (the page's note and the PDF's)."""
+    return (f"Red: {label} got significantly worse against the previous {days} days; blue: significantly better; "
+            "dark grey: no significant change. With many touchpoints tested at once, false discoveries are "
+            "controlled (Benjamini–Hochberg), so a coloured bar is unlikely to be chance. Light grey: fewer than "
+            f"{stats.MIN_N} answers.")  # fmt: skip
+
+
 def pain_headline(table: pd.DataFrame, metric: Metric, days: int) -> str:
     """'Billing inquiry has the lowest CSAT (53%, n = 1,306); no touchpoint changed significantly on the previous 90 days.'
 

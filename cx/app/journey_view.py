@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cx import charts
-from cx.analysis import journey, metrics, narrative, segments, stats, trends, units
+from cx.analysis import journey, metrics, narrative, segments, trends, units
 from cx.analysis.filters import Filters
 from cx.app import annotations_view, drill, ui
 from cx.app.safe import md
@@ -75,9 +75,7 @@ def pain_points(filters: Filters, key: str | None) -> None:
         ui.drill(filters.with_values(touchpoint=[chosen]))
     ui.how_we_compute(
         metric.help,
-        f"Red: {metric.label} got significantly worse against the previous {filters.days} days. With many "
-        "touchpoints tested at once we control false discoveries (Benjamini–Hochberg), so a red bar is unlikely "
-        f"to be chance. Grey: fewer than {stats.MIN_N} answers. Click a touchpoint to see it against the others.",
+        narrative.pain_colours(metric.label, filters.days) + " Click a touchpoint to see it against the others.",
     )
     with st.expander("All touchpoints by stage: volume, score, change, times"):
         shown = table.drop(columns=["stage_order", "p_value"]).rename(

@@ -158,8 +158,7 @@ def journey_view(backend: ibis.BaseBackend, filters: Filters, params: dict[str, 
     label = metrics.METRICS[key].label if key else "The score"
     notes = [
         *([metrics.METRICS[key].help] if key else []),
-        f"Red: {label} got significantly worse against the previous {filters.days} days, with false discoveries "
-        f"controlled across touchpoints (Benjamini–Hochberg). Grey: fewer than {MIN_N} answers.",
+        narrative.pain_colours(label, filters.days),
     ]
     return View("pages/2_Journey.py", "Journey", filters, sections, notes, [key] if key else [])
 

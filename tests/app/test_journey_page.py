@@ -83,6 +83,9 @@ def test_journey_page_shows_every_section_with_a_headline_and_a_chart(app_db):
         "Too few customers in Detractors and Promoters of the same segment and plan with 90 days of follow-up"
     ) in text
     assert len(at.get("download_button")) >= 5
+    # The bars' colours are explained, blue included (a significantly better touchpoint is blue).
+    notes = " ".join(m.value for m in at.markdown)
+    assert "Red: CSAT got significantly worse" in notes and "blue: significantly better" in notes
 
 
 def test_a_segment_filter_changes_the_pain_points(app_db):
