@@ -33,6 +33,7 @@ from cx.analysis import filters as flt
 from cx.analysis import scope
 from cx.analysis.filters import Filters
 from cx.store.rollups import BUCKET_BASE_S, BUCKETS_PER_DOUBLING, CUSTOMERS_SIGNATURE, TABLES
+from cx.store.warehouse import READING_MEMO
 
 SURVEY_KEYS = ("nps", "csat", "ces", "rating10")
 DURATION_COLUMNS = {
@@ -99,10 +100,11 @@ def ready(backend: Any) -> bool:
 
 
 def memo(backend: Any) -> dict:
-    """Answers kept for the life of one backend: one read-only opening (a cached page query, a command),
-    during which no other connection can write to the file, so they cannot go stale."""
+    """Answers kept for one reading: one read-only opening of the file (a cached page query, a command),
+    during which no other connection can write to it, so they cannot go stale; a warehouse's reading
+    starts with it empty (cx.store.warehouse.reading), as its connection outlives the reading."""
     try:
-        return backend.__dict__.setdefault("_cx_rollups", {})
+        return backend.__dict__.setdefault(READING_MEMO, {})
     except AttributeError:
         return {}
 
