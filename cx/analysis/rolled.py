@@ -32,8 +32,8 @@ import pandas as pd
 from cx.analysis import filters as flt
 from cx.analysis import scope
 from cx.analysis.filters import Filters
+from cx.store.per_reading import MEMO
 from cx.store.rollups import BUCKET_BASE_S, BUCKETS_PER_DOUBLING, CUSTOMERS_SIGNATURE, TABLES
-from cx.store.warehouse import READING_MEMO
 
 SURVEY_KEYS = ("nps", "csat", "ces", "rating10")
 DURATION_COLUMNS = {
@@ -102,9 +102,9 @@ def ready(backend: Any) -> bool:
 def memo(backend: Any) -> dict:
     """Answers kept for one reading: one read-only opening of the file (a cached page query, a command),
     during which no other connection can write to it, so they cannot go stale; a warehouse's reading
-    starts with it empty (cx.store.warehouse.reading), as its connection outlives the reading."""
+    starts with it empty (cx.store.per_reading), as its connection outlives the reading."""
     try:
-        return backend.__dict__.setdefault(READING_MEMO, {})
+        return backend.__dict__.setdefault(MEMO, {})
     except AttributeError:
         return {}
 

@@ -34,10 +34,9 @@ from urllib.parse import parse_qs, urlparse
 import duckdb
 import ibis
 
+from cx.store import per_reading
+
 REFRESH_S = float(os.environ.get("CX_WAREHOUSE_REFRESH", "300"))
-# Where the metric layer keeps answers for the length of one reading (cx.analysis.rolled.memo). A
-# warehouse backend outlives a reading (one connection per thread), so each reading starts it empty.
-READING_MEMO = "_cx_reading_memo"
 # What a first load copies: the data model. Rejected rows and bookkeeping stay local, and so do the rollups:
 # the warehouse's own pipelines load it, so rollups copied once would go stale (the metric layer reads raw there).
 SKIPPED_TABLES = (
@@ -135,7 +134,7 @@ def reading(url: str) -> Iterator[ibis.BaseBackend]:
         chosen = backend(url)
         if is_spark(url) and (database := _spark_database(url)):
             chosen.raw_sql(f"USE `{database}`")  # the session is shared: choose the database every time
-        chosen.__dict__.pop(READING_MEMO, None)  # the warehouse may have changed since the last reading
+        per_reading.forget(chosen)  # the connection outlives a reading; the warehouse may have been loaded since
         yield chosen
     except Exception:
         try:
