@@ -251,8 +251,13 @@ def _unhappy(table: ir.Table) -> ir.BooleanValue:
     return condition
 
 
-def queued_answers(backend: ibis.BaseBackend, filters: Filters, starts_on: date | None = None) -> pd.DataFrame:
-    """The unhappy answers of identified customers under the filters, with customer and follow-up columns."""
+def queued_answers(
+    backend: ibis.BaseBackend, filters: Filters, starts_on: date | None = None, with_value: bool = True
+) -> pd.DataFrame:
+    """The unhappy answers of identified customers under the filters, with customer and follow-up columns.
+
+    `value` (each customer's revenue to date) reads every interaction those customers ever had: left
+    empty when `with_value` is false, for figures that do not show it."""
     answers = flt.responses(backend, filters)
     answers = answers.filter(answers.customer_id.notnull() & _unhappy(answers))
     if starts_on:
@@ -261,9 +266,13 @@ def queued_answers(backend: ibis.BaseBackend, filters: Filters, starts_on: date 
         "response_id", "customer_id", "responded_at", "survey", "score", "comment", "touchpoint", "channel"
     )
     customers = backend.table("customers").select("customer_id", "name", "segment", "plan", "region")
-    events = backend.table("interactions")
-    spent = events.filter(events.revenue.notnull() & events.customer_id.isin(answers.customer_id))
-    value = spent.group_by("customer_id").aggregate(value=spent.revenue.sum())
+    joined = answers.left_join(customers, "customer_id")
+    if with_value:
+        events = backend.table("interactions")
+        spent = events.filter(events.revenue.notnull() & events.customer_id.isin(answers.customer_id))
+        joined = joined.left_join(spent.group_by("customer_id").aggregate(value=spent.revenue.sum()), "customer_id")
+    else:
+        joined = joined.mutate(value=ibis.null("float64"))
     state = backend.table("followups").select(
         followup_id="response_id",
         status="status",
@@ -277,7 +286,6 @@ def queued_answers(backend: ibis.BaseBackend, filters: Filters, starts_on: date 
         updated_at="updated_at",
         updated_by="updated_by",
     )
-    joined = answers.left_join(customers, "customer_id").left_join(value, "customer_id")
     joined = joined.left_join(state, joined.response_id == state.followup_id).drop("followup_id")
     frame = joined.order_by([ibis.desc("responded_at"), "response_id"]).execute()
     return _tidy(frame)
@@ -370,9 +378,11 @@ def clock_series(start: pd.Series, end: pd.Series, policy: SlaPolicy) -> pd.Seri
     return span.dt.total_seconds() / 3600
 
 
-def queue(backend: ibis.BaseBackend, filters: Filters, policy: SlaPolicy, now: datetime) -> pd.DataFrame:
+def queue(
+    backend: ibis.BaseBackend, filters: Filters, policy: SlaPolicy, now: datetime, with_value: bool = True
+) -> pd.DataFrame:
     """The follow-up queue under the filters, newest first, each item with its SLA."""
-    return with_sla(queued_answers(backend, filters, policy.starts_on), policy, now)
+    return with_sla(queued_answers(backend, filters, policy.starts_on, with_value), policy, now)
 
 
 @dataclass(frozen=True)
@@ -781,11 +791,11 @@ def _with_churn(backend: ibis.BaseBackend, items: pd.DataFrame) -> pd.DataFrame:
 
 def did_it_work(backend: ibis.BaseBackend, filters: Filters, policy: SlaPolicy, now: datetime) -> DidItWork:
     """Time to first contact, recovery and matched churn for the answers in the filter period."""
-    items = queue(backend, filters, policy, now)
+    items = queue(backend, filters, policy, now, with_value=False)  # the customers' value is not a figure here
     span = metrics.data_range(backend)
     data_end = span[1] if span else filters.end
     churn_filters = churn_period(filters, data_end)
-    churn_items = items if churn_filters == filters else queue(backend, churn_filters, policy, now)
+    churn_items = items if churn_filters == filters else queue(backend, churn_filters, policy, now, with_value=False)
     # Outcomes need time: recovery and churn look at the answers whose 90 days have passed.
     answers = _later_answers(backend, churn_items, churn_filters.start) if len(churn_items) else _empty_answers()
     return DidItWork(
