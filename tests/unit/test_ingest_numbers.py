@@ -22,8 +22,8 @@ FULL_PARSE_COMMA = "try_cast(replace(replace(regexp_replace(v, '[$€£¥\\s]', 
 ALPHABET = list("0123456789+-.,eE$€£¥ :_xabAINFnfity/") + ["\t", "\n", "\x0b", "\x0c", "\r", "\u00a0", "\u212a"]
 
 
-def differing(values: list[str], decimal_comma: bool = False) -> list[tuple[str, float | None, float | None]]:
-    """The values the two readings tell apart (NaN equals NaN here, as in DuckDB)."""
+def disagreeing(values: list[str], quick_sql: str, full_sql: str) -> list[tuple]:
+    """The values on which two SQL readings of the column `v` disagree (NaN equals NaN here, as in DuckDB)."""
     if not values:
         return []
     con = duckdb.connect()
@@ -31,12 +31,16 @@ def differing(values: list[str], decimal_comma: bool = False) -> list[tuple[str,
         con.execute("CREATE TABLE t (v VARCHAR)")
         con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
         return con.execute(
-            f"""SELECT v, quick, full_parse FROM (SELECT v, {number_sql("v", decimal_comma)} AS quick,
-                                                   {FULL_PARSE_COMMA if decimal_comma else FULL_PARSE} AS full_parse FROM t)
-                WHERE quick IS DISTINCT FROM full_parse"""
+            f"""SELECT v, quick, slow FROM (SELECT v, {quick_sql} AS quick, {full_sql} AS slow FROM t)
+                WHERE quick IS DISTINCT FROM slow"""
         ).fetchall()
     finally:
         con.close()
+
+
+def differing(values: list[str], decimal_comma: bool = False) -> list[tuple[str, float | None, float | None]]:
+    """The values the quick look and the full parse read differently."""
+    return disagreeing(values, number_sql("v", decimal_comma), FULL_PARSE_COMMA if decimal_comma else FULL_PARSE)
 
 
 @pytest.mark.parametrize("decimal_comma", [False, True])
@@ -63,18 +67,7 @@ FULL_BLANK = f"CASE WHEN list_contains([{_quoted(NULL_TOKENS)}], lower(trim(v)))
 
 
 def differing_blanks(values: list[str]) -> list[tuple[str, str | None, str | None]]:
-    if not values:
-        return []
-    con = duckdb.connect()
-    try:
-        con.execute("CREATE TABLE t (v VARCHAR)")
-        con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
-        return con.execute(
-            f"""SELECT v, quick, full_blank FROM (SELECT v, {value_sql("v")} AS quick, {FULL_BLANK} AS full_blank FROM t)
-                WHERE quick IS DISTINCT FROM full_blank"""
-        ).fetchall()
-    finally:
-        con.close()
+    return disagreeing(values, value_sql("v"), FULL_BLANK)
 
 
 def test_every_blank_code_in_any_case_and_padding_reads_as_blank_with_the_quick_look():
