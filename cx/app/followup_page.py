@@ -113,7 +113,9 @@ def queue_view(filters: Filters, sla: followups.SlaPolicy, who: store.Actor) -> 
         return
 
     owners = sorted(o for o in frame["owner"].dropna().unique())
-    pick_status, pick_owner, pick_overdue = st.columns([3, 2, 1], vertical_alignment="bottom")
+    pick_status, pick_owner, pick_overdue = st.columns(
+        [5, 3, 2], vertical_alignment="bottom"
+    )  # the toggle label whole at 1280 px
     statuses = pick_status.multiselect(
         "Status",
         list(FOLLOWUP_STATUSES),
