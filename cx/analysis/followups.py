@@ -46,6 +46,7 @@ QUEUE_COLUMNS = (
     "score", "comment", "touchpoint", "channel", "status", "owner", "contact_channel", "notes",
     "first_contact_at", "closed_at", "due_override", "version", "updated_at", "updated_by",
 )  # fmt: skip
+FIGURE_COLUMNS = tuple(c for c in QUEUE_COLUMNS if c not in ("value", "comment")) + ("churn_date",)
 
 
 # --- the SLA policy and its clock ---------------------------------------------------------------
@@ -252,27 +253,29 @@ def _unhappy(table: ir.Table) -> ir.BooleanValue:
 
 
 def queued_answers(
-    backend: ibis.BaseBackend, filters: Filters, starts_on: date | None = None, with_value: bool = True
+    backend: ibis.BaseBackend, filters: Filters, starts_on: date | None = None, for_figures: bool = False
 ) -> pd.DataFrame:
     """The unhappy answers of identified customers under the filters, with customer and follow-up columns.
 
-    `value` (each customer's revenue to date) reads every interaction those customers ever had: left
-    empty when `with_value` is false, for figures that do not show it."""
+    `for_figures`: the columns the "did it work?" figures read (FIGURE_COLUMNS). Without `value` (each
+    customer's revenue to date, a scan of every interaction they ever had) and the comment text, which no
+    figure reads; with the customer's churn date, which the churn comparison does."""
     answers = flt.responses(backend, filters)
     answers = answers.filter(answers.customer_id.notnull() & _unhappy(answers))
     if starts_on:
         answers = answers.filter(answers.responded_at >= ibis.timestamp(starts_on.isoformat()))
     answers = answers.select(
-        "response_id", "customer_id", "responded_at", "survey", "score", "comment", "touchpoint", "channel"
+        "response_id", "customer_id", "responded_at", "survey", "score", "touchpoint", "channel",
+        *(() if for_figures else ("comment",)),
+    )  # fmt: skip
+    customers = backend.table("customers").select(
+        "customer_id", "name", "segment", "plan", "region", *(("churn_date",) if for_figures else ())
     )
-    customers = backend.table("customers").select("customer_id", "name", "segment", "plan", "region")
     joined = answers.left_join(customers, "customer_id")
-    if with_value:
+    if not for_figures:
         events = backend.table("interactions")
         spent = events.filter(events.revenue.notnull() & events.customer_id.isin(answers.customer_id))
         joined = joined.left_join(spent.group_by("customer_id").aggregate(value=spent.revenue.sum()), "customer_id")
-    else:
-        joined = joined.mutate(value=ibis.null("float64"))
     state = backend.table("followups").select(
         followup_id="response_id",
         status="status",
@@ -288,12 +291,12 @@ def queued_answers(
     )
     joined = joined.left_join(state, joined.response_id == state.followup_id).drop("followup_id")
     frame = joined.order_by([ibis.desc("responded_at"), "response_id"]).execute()
-    return _tidy(frame)
+    return _tidy(frame, FIGURE_COLUMNS if for_figures else QUEUE_COLUMNS)
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+def _tidy(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """Items never saved are new, version 0; columns in one order."""
-    frame = frame.reindex(columns=list(QUEUE_COLUMNS))
+    frame = frame.reindex(columns=list(columns))
     frame["status"] = frame["status"].fillna("new")
     frame["version"] = frame["version"].fillna(0).astype("int64")
     for column in ("responded_at", "first_contact_at", "closed_at", "due_override", "updated_at"):
@@ -379,10 +382,10 @@ def clock_series(start: pd.Series, end: pd.Series, policy: SlaPolicy) -> pd.Seri
 
 
 def queue(
-    backend: ibis.BaseBackend, filters: Filters, policy: SlaPolicy, now: datetime, with_value: bool = True
+    backend: ibis.BaseBackend, filters: Filters, policy: SlaPolicy, now: datetime, for_figures: bool = False
 ) -> pd.DataFrame:
     """The follow-up queue under the filters, newest first, each item with its SLA."""
-    return with_sla(queued_answers(backend, filters, policy.starts_on, with_value), policy, now)
+    return with_sla(queued_answers(backend, filters, policy.starts_on, for_figures), policy, now)
 
 
 @dataclass(frozen=True)
@@ -784,18 +787,20 @@ def _later_answers(backend: ibis.BaseBackend, items: pd.DataFrame, since: date) 
     return frame
 
 
-def _with_churn(backend: ibis.BaseBackend, items: pd.DataFrame) -> pd.DataFrame:
-    customers = backend.table("customers").select("customer_id", "churn_date").execute()
-    return items.merge(customers, on="customer_id", how="left")
+def _answered_in(items: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    day = items["responded_at"].dt.date
+    return items[(day >= filters.start) & (day <= filters.end)].reset_index(drop=True)
 
 
 def did_it_work(backend: ibis.BaseBackend, filters: Filters, policy: SlaPolicy, now: datetime) -> DidItWork:
     """Time to first contact, recovery and matched churn for the answers in the filter period."""
-    items = queue(backend, filters, policy, now, with_value=False)  # the customers' value is not a figure here
     span = metrics.data_range(backend)
     data_end = span[1] if span else filters.end
     churn_filters = churn_period(filters, data_end)
-    churn_items = items if churn_filters == filters else queue(backend, churn_filters, policy, now, with_value=False)
+    # One query for both periods (the filter period and the one whose 90 days have passed), split here.
+    both = replace(filters, start=min(filters.start, churn_filters.start), end=max(filters.end, churn_filters.end))
+    every = queue(backend, both, policy, now, for_figures=True)
+    items, churn_items = _answered_in(every, filters), _answered_in(every, churn_filters)
     # Outcomes need time: recovery and churn look at the answers whose 90 days have passed.
     answers = _later_answers(backend, churn_items, churn_filters.start) if len(churn_items) else _empty_answers()
     return DidItWork(
@@ -805,7 +810,7 @@ def did_it_work(backend: ibis.BaseBackend, filters: Filters, policy: SlaPolicy, 
         by_owner=contact_times(items, "owner") if len(items) else [],
         by_segment=contact_times(items, "segment") if len(items) else [],
         recovery=recovery(churn_items, answers),
-        churn=matched_churn(_with_churn(backend, churn_items), data_end),
+        churn=matched_churn(churn_items, data_end),
         policy=policy.describe(),
         outcomes_from=churn_filters.start,
         outcomes_to=churn_filters.end,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
+import pandas as pd
 import pytest
 
 from cx.analysis import followups, metrics
@@ -57,3 +60,28 @@ def test_the_demo_records_you_said_we_did_actions_and_an_sla(demo_db):
         ("Setup call",),
     ]
     assert rows(demo_db, "SELECT name, version FROM followup_settings") == [("sla", 1)]
+
+
+@pytest.mark.parametrize("days", [30, 90, 365])
+def test_the_figures_read_both_periods_at_once_as_two_queries_would(demo_db, days):
+    """did_it_work reads the filter period and the one whose 90 days have passed in one query, then
+    splits it: the same items, recovery and churn as each period queried on its own."""
+    with db.reading(demo_db) as backend:
+        policy, _ = followups.stored_policy(backend)
+        now, end = policy.now(), metrics.data_range(backend)[1]
+        filters = Filters.default(today=end, days=days)
+        churn_filters = followups.churn_period(filters, end)
+        figures = followups.did_it_work(backend, filters, policy, now)
+        items = followups.queue(backend, filters, policy, now)
+        churn_items = followups.queue(backend, churn_filters, policy, now)
+        churn_dates = backend.table("customers").select("customer_id", "churn_date").execute()
+        later = followups._later_answers(backend, churn_items, churn_filters.start)
+    assert (figures.outcomes_from, figures.outcomes_to) == (churn_filters.start, churn_filters.end)
+    assert figures.items == len(items) > 0
+    assert figures.followed_up == int(items["first_contact_at"].notna().sum())
+    assert figures.overall == followups.contact_times(items)[0]
+    assert figures.by_segment == followups.contact_times(items, "segment")
+    assert figures.recovery == followups.recovery(churn_items, later)
+    churn = followups.matched_churn(churn_items.merge(churn_dates, on="customer_id", how="left"), end)
+    assert replace(figures.churn, strata=None) == replace(churn, strata=None)
+    pd.testing.assert_frame_equal(figures.churn.strata, churn.strata)

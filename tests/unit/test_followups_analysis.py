@@ -274,10 +274,11 @@ def test_the_queue_holds_unhappy_answers_of_identified_customers_newest_first_wi
     march = Filters(date(2026, 3, 1), date(2026, 3, 31))
     with db.reading(path) as backend:
         out = followups.queue(backend, march, followups.SlaPolicy(), NOW)
-        without_value = followups.queue(backend, march, followups.SlaPolicy(), NOW, with_value=False)
-    # The Overview's figures skip each customer's revenue to date (a scan of their whole history): the rest is the same.
-    assert without_value["value"].isna().all()
-    pd.testing.assert_frame_equal(without_value.drop(columns="value"), out.drop(columns="value"))
+        for_figures = followups.queue(backend, march, followups.SlaPolicy(), NOW, for_figures=True)
+    # The Overview's figures skip each customer's revenue to date (a scan of their whole history) and the
+    # comment text, and carry the churn date: the rest is the same.
+    assert "value" not in for_figures and "comment" not in for_figures and for_figures["churn_date"].isna().all()
+    pd.testing.assert_frame_equal(for_figures.drop(columns="churn_date"), out.drop(columns=["value", "comment"]))
     assert list(out["response_id"]) == ["R2", "R1", "R3"]
     first = out.set_index("response_id").loc["R1"]
     assert (first["owner"], first["version"], first["status"], first["value"], first["name"]) == (
