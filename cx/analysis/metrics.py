@@ -206,10 +206,17 @@ def _survey_stats(table: ir.Table, keys: list[str]) -> ir.Table:
     )
 
 
-def _duration_stats(table: ir.Table, keys: list[str], column: str, target_s: float) -> ir.Table:
-    """Median, 90th percentile and the order statistics that bound the median's 95% interval."""
+def _duration_stats(
+    table: ir.Table, keys: list[str], column: str, target_s: float, above_pooled: bool = False
+) -> ir.Table:
+    """Median, 90th percentile and the order statistics that bound the median's 95% interval.
+
+    `above_pooled`: also each group's count above the median of all the rows (Mood's median test of
+    two periods read together), in the same query."""
     value = table[column]
     table = table.filter(value.notnull() & (value >= 0))
+    if above_pooled:
+        table = table.cross_join(table.aggregate(_pooled=table[column].median()))
     window = ibis.window(group_by=keys or None, order_by=table[column])
     counted = table.mutate(
         rank=ibis.row_number().over(window),  # 0-based
@@ -219,6 +226,7 @@ def _duration_stats(table: ir.Table, keys: list[str], column: str, target_s: flo
     low_rank = (counted.group_n.cast("float64") / 2 - half_width).floor()
     high_rank = (counted.group_n.cast("float64") / 2 + half_width).ceil()
     v = counted[column]
+    above = {"above": _int(v > counted._pooled).sum()} if above_pooled else {}
     return counted.group_by(keys).aggregate(
         n=counted.count(),
         median=v.median(),
@@ -226,6 +234,7 @@ def _duration_stats(table: ir.Table, keys: list[str], column: str, target_s: flo
         ci_low=v.max(where=counted["rank"] <= low_rank),
         ci_high=v.min(where=counted["rank"] >= high_rank),
         within_target=_int(v <= target_s).sum(),
+        **above,
     )
 
 
@@ -559,7 +568,9 @@ def sufficient_stats(
         table = _group_column(backend, flt.interactions(backend, filters), by, keep)
         table = table.mutate(period=_period_label(table.occurred_at, filters, grain, split_at))
         column = "resolution_time_s" if key == "resolution_time" else "response_time_s"
-        frame = _duration_stats(table, ["period", "group"], column, target_s).execute()
+        # Two periods of one figure are compared by Mood's test: its counts come in the same query.
+        above_pooled = split_at is not None and by is None and key != "response_within_target"
+        frame = _duration_stats(table, ["period", "group"], column, target_s, above_pooled).execute()
     elif key == "clv_observed":
         # One query per period (value to date at each period's end): keep the count of periods bounded.
         for coarser in ("month", "quarter"):
@@ -832,7 +843,8 @@ def summary(
             before = sufficient_stats(backend, key, filters.previous(), target_s=target_s)
         previous_row = _single_row(before, key)
         previous = estimate(key, previous_row)[0]
-        if METRICS[key].source == "interactions" and key != "response_within_target":
+        tested = "above" in current_row and "above" in previous_row  # read with the pair (raw durations)
+        if METRICS[key].source == "interactions" and key != "response_within_target" and not tested:
             current_row, previous_row = _median_test_counts(backend, key, filters, current_row, previous_row)
         comparison = (
             compare(key, current_row, previous_row) if key != "projected_clv" else _difference_only(current, previous)

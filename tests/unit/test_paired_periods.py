@@ -41,6 +41,7 @@ def test_both_periods_from_one_query_are_the_two_periods_apart(demo_db, monkeypa
             paired = metrics.sufficient_stats_pair(backend, key, filters, by=by)
             for got, expected in zip(paired, _apart(backend, key, filters, by), strict=True):
                 assert len(expected) > 0, (key, by)
+                got = got.drop(columns="above", errors="ignore")  # Mood's test counts, read with the pair
                 pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=f"{key} by {by}")
 
 
@@ -86,6 +87,25 @@ def test_a_summary_compares_the_same_periods_paired_or_not(demo_db):
             assert summary.current == metrics.estimate(key, now.iloc[0].to_dict())[0]
             assert summary.previous == metrics.estimate(key, before.iloc[0].to_dict())[0]
             assert summary.previous.n > 0
+
+
+@pytest.mark.parametrize("rollups", ["on", "off"])
+@pytest.mark.parametrize("where", [{}, {"segment": ["SMB"]}])
+def test_a_duration_pair_counts_above_the_pooled_median_as_moods_test_alone(demo_db, monkeypatch, rollups, where):
+    """Read raw, the pair carries Mood's test counts (above the median of both periods together): the same
+    counts, so the same test, as the query of its own that the rollups still send."""
+    monkeypatch.setenv("CX_ROLLUPS", rollups)
+    filters = _last_quarter(demo_db).with_values(**where)
+    with db.reading(demo_db) as backend:
+        for key in ("first_response_time", "resolution_time"):
+            now, before = (frame.iloc[0].to_dict() for frame in _apart(backend, key, filters, None))
+            alone = metrics._median_test_counts(backend, key, filters, now, before)
+            summary = metrics.summary(backend, key, filters)
+            assert 0 < alone[0]["above"] < alone[0]["n"] and 0 < alone[1]["above"] < alone[1]["n"]
+            assert summary.comparison == metrics.compare(key, *alone)
+            paired = [frame.iloc[0].to_dict() for frame in metrics.sufficient_stats_pair(backend, key, filters)]
+            if rollups == "off" or where:  # raw: the counts came with the pair
+                assert [row["above"] for row in paired] == [row["above"] for row in alone]
 
 
 @pytest.mark.parametrize("rollups", ["on", "off"])
