@@ -627,7 +627,8 @@ def sufficient_stats_pair(
     """`sufficient_stats` of the filters' period and of the previous one, in one query where the metric allows.
 
     Each frame is what `sufficient_stats` gives for its period alone: the same rows, the same `period`
-    labels. (A page compares many figures with the period before; every separate query costs Ibis
+    labels; read raw, a response time also carries `above`, its count above the median of both periods
+    (Mood's test). (A page compares many figures with the period before; every separate query costs Ibis
     tens of milliseconds to compile, whatever it reads.)"""
     before = filters.previous()
     if not pairable(key, filters) or before.start >= filters.start:
