@@ -17,7 +17,8 @@ the build and its peak memory, then reuses it. It reports, as medians of --repea
 - comments: the comment analysis done after an import, on --comments distinct comments;
 - the targets of issue 13, each met or missed.
 
-It writes bench/results/<size>.json and .md and prints the table. It asserts nothing: speed is
+It writes bench/results/<size>.json and .md and prints the table; sections left out by --sections
+keep what the earlier file measured, and say when (`carry_over`). It asserts nothing: speed is
 measured here, never in a test. Timings taken while other work runs on the machine say so
 (the load average is recorded).
 """
@@ -214,6 +215,20 @@ def targets(result: dict) -> list[dict]:
     return out
 
 
+MEASURED = ("pages", "browser", "figures", "import", "comments")  # the sections --sections may leave out
+
+
+def carry_over(result: dict, earlier: dict, sections: list[str]) -> None:
+    """Sections not run this time keep what the earlier run measured, saying when and at which commit."""
+    carried = {}
+    for name in MEASURED:
+        if name not in sections and name in earlier:
+            result[name] = earlier[name]
+            carried[name] = earlier.get("carried", {}).get(name, f"{earlier['taken_at']}, commit {earlier['commit']}")
+    if carried:
+        result["carried"] = carried
+
+
 def markdown(result: dict) -> str:
     size = size_label(result["interactions"])
     lines = [
@@ -225,6 +240,9 @@ def markdown(result: dict) -> str:
         + ".",
         "",
     ]
+    if carried := result.get("carried"):
+        lines += ["Not measured in this run, kept from an earlier one: "
+                  + "; ".join(f"{name} ({when})" for name, when in carried.items()) + ".", ""]  # fmt: skip
     if demo := result.get("demo"):
         lines += [f"Demo database built ({demo.get('taken_at', 'this run')}) in {demo['wall_s']:.0f} s, peak memory {demo['peak_mib']:.0f} MiB "
                   f"({demo['customers']:,} customers, {demo['interactions']:,} interactions, "
@@ -348,6 +366,8 @@ def run(args: argparse.Namespace) -> int:
 
             result["comments"] = [{"step": name, "wall_s": wall, "cpu_s": cpu}
                                   for name, wall, cpu in comments.benchmark(args.comments)]  # fmt: skip
+        if earlier.exists():
+            carry_over(result, json.loads(earlier.read_text()), args.sections)
         result["load_after"] = round(os.getloadavg()[0], 1)
         # More runnable work than cores, before or after: the figures were taken while other work ran.
         result["under_load"] = max(load_before, result["load_after"]) > 0.5 * (os.cpu_count() or 1)

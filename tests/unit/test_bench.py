@@ -86,3 +86,24 @@ def test_the_page_benchmark_counts_the_queries_sent_to_duckdb(demo_db):
     with db.reading(demo_db) as backend:  # closed: counting no more
         metrics.data_range(backend)
     assert counter.count == counted
+
+
+def test_a_run_of_some_sections_keeps_the_others_from_the_earlier_run_and_says_when():
+    earlier = {**result_with(filter_change_s=0.4, cold_s=1.0), "taken_at": "2026-12-01 15:00 UTC", "commit": "abc1234",
+               "import": {"rows": 1_000_000, "imported": 1_000_000, "duplicates_found": 1_000_000, "import_s": 4.0,
+                          "reimport_duplicates_s": 3.0, "duckdb_read_csv_s": 1.0}}  # fmt: skip
+    now = {**result_with(filter_change_s=0.9, cold_s=2.0), "repeat": 5, "taken_at": "2026-12-02 09:00 UTC",
+           "commit": "def5678", "machine": "2 cores", "load_before": 0.1, "load_after": 0.2, "under_load": False}  # fmt: skip
+    bench.carry_over(now, earlier, ["pages"])
+    assert now["pages"][0]["filter_change_s"] == 0.9  # measured now, not carried
+    assert now["import"] == earlier["import"]
+    assert now["carried"] == {"import": "2026-12-01 15:00 UTC, commit abc1234"}
+    now["targets"] = bench.targets(now)
+    table = bench.markdown(now)
+    assert "kept from an earlier one: import (2026-12-01 15:00 UTC, commit abc1234)" in table
+    assert "import of 1,000,000 rows within 2× of DuckDB's read_csv" in table
+    # Carried again by a later partial run, a section keeps the date it was measured at.
+    later = {"interactions": 10_000_000}
+    bench.carry_over(later, now, ["browser"])
+    assert later["carried"]["import"] == "2026-12-01 15:00 UTC, commit abc1234"
+    assert later["carried"]["pages"] == "2026-12-02 09:00 UTC, commit def5678"
