@@ -4,13 +4,12 @@ import streamlit as st
 
 from cx.analysis import briefing, comments, metrics, trends
 from cx.app import followup_page, ui
-from cx.app.safe import md
 
 filters = ui.setup_page("Overview")
-st.caption(
-    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {md(filters.describe())} · "
+ui.view_caption(
+    filters,
     f"changes against the previous {filters.days} days; coloured only when statistically significant (95%). "
-    "Sparklines end at the last complete period."
+    "Sparklines end at the last complete period.",
 )
 
 tiles, found = ui.query(briefing.with_tiles, filters)  # one reading: the briefing speaks of the tiles' figures

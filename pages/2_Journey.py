@@ -4,12 +4,10 @@ import streamlit as st
 
 from cx.analysis import journey
 from cx.app import drill, journey_view, ui
-from cx.app.safe import md
 
 filters = ui.setup_page("Journey")
-st.caption(
-    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {md(filters.describe())} · "
-    "click a bar or point to see it against the rest; red marks only significant (95%) differences."
+ui.view_caption(
+    filters, "click a bar or point to see it against the rest; red marks only significant (95%) differences."
 )
 drill.worth_a_look(ui.query(journey.touchpoint_shifts, filters), filters=filters)
 

@@ -8,9 +8,10 @@ from cx.reports import exports
 
 filters = ui.setup_page("Comments")
 view = comments_page.current_view()
-st.caption(
-    f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {filters.describe()} · e-mail addresses, phone and "
-    "card numbers are masked; sentiment only where the language has a scorer (Portuguese: experimental)."
+ui.view_caption(
+    filters,
+    "e-mail addresses, phone and card numbers are masked; sentiment only where the language has a scorer "
+    "(Portuguese: experimental).",
 )
 
 choices = ui.query(comments.options)

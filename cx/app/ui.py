@@ -268,6 +268,15 @@ def period(filters: Filters) -> str:
     return f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}"
 
 
+def view_caption(filters: Filters, note: str) -> None:
+    """The caption under a page's title: its period and filters, then `note`. In present mode the slide's
+    header above already prints the period and filters, so the caption says only the note."""
+    if present.active():
+        st.caption(note[:1].upper() + note[1:])
+    else:
+        st.caption(f"{period(filters)} · {safe.md(filters.describe())} · {note}")
+
+
 def _view_now() -> dict[str, list[str]]:
     """The URL parameters of the view on screen (resolved filters and page choices), as a deck saves them."""
     every = {key: st.query_params.get_all(key) for key in st.query_params.keys()}

@@ -115,3 +115,16 @@ def test_the_pdf_button_makes_the_page_s_report_and_offers_it(writable_demo):
     assert download.proto.label.startswith("Download the PDF (")
     data = at.session_state["cx_report_pdf"][2]
     assert data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/2_Journey.py", "pages/5_Comments.py"])
+def test_a_slide_prints_its_period_once_in_the_header_not_again_in_the_caption(demo_app_db, page):
+    view = {"from": "2026-09-01", "to": "2026-11-30", "segment": "SMB"}
+    shown = open_page(page, {"present": "1", **view})
+    assert not shown.exception
+    everything = " ".join([*texts(shown), *(c.value for c in shown.caption)]).replace("\\", "")
+    assert everything.count("01 Sep 2026 – 30 Nov 2026") == 1 and everything.count("Segment: SMB") == 1
+    # Outside present mode there is no slide header: the caption carries the period and the filters.
+    browsing = open_page(page, view)
+    captions = " ".join(c.value for c in browsing.caption).replace("\\", "")
+    assert "01 Sep 2026 – 30 Nov 2026 · Segment: SMB · " in captions
