@@ -397,7 +397,8 @@ def channel_table(counts: pd.DataFrame, min_n: int = stats.MIN_N) -> pd.DataFram
         q is not None and q <= stats.ALPHA and (d or 0) < 0
         for q, d in zip(table["q_value"], table["difference"], strict=True)
     ]
-    return table.sort_values(["touchpoint", "csat"]).reset_index(drop=True)
+    # The channel breaks ties of CSAT: otherwise their order is whatever order the engine returned.
+    return table.sort_values(["touchpoint", "csat", "channel"]).reset_index(drop=True)
 
 
 # --- experience → outcome ----------------------------------------------------------------------

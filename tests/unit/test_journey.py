@@ -275,3 +275,11 @@ def test_a_real_gap_is_a_range_of_customers_and_revenue_and_says_it_is_an_associ
         "customers and $240–$480 of 90-day revenue lost beyond what like customers with a good experience lost — "
         "an association, not proof of cause."
     )
+
+
+def test_channels_with_the_same_csat_come_in_the_same_order_whatever_order_the_engine_returned():
+    counts = pd.DataFrame({"touchpoint": ["Billing"] * 3, "channel": ["Web", "Mobile app", "Email"],
+                           "n": [40, 40, 50], "top2": [30, 30, 20]})  # fmt: skip
+    first = journey.channel_table(counts)
+    second = journey.channel_table(counts.iloc[::-1].reset_index(drop=True))
+    assert list(first["channel"]) == list(second["channel"]) == ["Email", "Mobile app", "Web"]
