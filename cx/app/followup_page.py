@@ -105,8 +105,8 @@ def queue_view(filters: Filters, sla: followups.SlaPolicy, who: store.Actor) -> 
     soon.metric("Due within 24 h", f"{counts.due_soon:,}", border=True)
     unassigned.metric("Open, unassigned", f"{counts.unassigned:,}", border=True)
     st.caption(
-        f"Every NPS 0–6, CSAT 1–2 and CES 1–2 answer from an identified customer, {filters.start:%d %b %Y} – "
-        f"{filters.end:%d %b %Y} · {md(filters.describe())} · newest first. {md(sla.describe())}"
+        f"Every NPS 0–6, CSAT 1–2 and CES 1–2 answer from an identified customer, {ui.period(filters)} · "
+        f"{md(filters.describe())} · newest first. {md(sla.describe())}"
     )
     if frame.empty:
         st.info("No unhappy answers from identified customers under these filters. Widen the date range.")
@@ -413,7 +413,7 @@ def bulk_assign(frame: pd.DataFrame, who: store.Actor) -> None:
 def results_view(filters: Filters, sla: followups.SlaPolicy) -> None:
     result = ui.query(followups.did_it_work, filters, sla, _now(sla).replace(minute=0))
     st.caption(
-        f"Unhappy answers {filters.start:%d %b %Y} – {filters.end:%d %b %Y} · {md(filters.describe())}: "
+        f"Unhappy answers {ui.period(filters)} · {md(filters.describe())}: "
         f"{result.items:,} items, {result.followed_up:,} followed up. {md(result.policy)}"
     )
     tiles(result)
